@@ -1,0 +1,49 @@
+# Two commands do all set-up on a fresh machine:
+#   make book   builds the site into _build/html
+#   make test   runs every test (unit tests, nbval over every notebook, browser tests)
+# plus `make lab` to open JupyterLab on the notebooks.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+
+.PHONY: setup system-deps book test test-unit test-notebooks lab export bench clean
+
+# A virtual environment with the pinned frameworks. Re-made when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[torch,tensorflow,book,test]"
+	touch $(STAMP)
+
+setup: $(STAMP) system-deps
+
+# Debian packages: the real Fashion-MNIST files and Chromium for the browser tests.
+system-deps:
+	@bash scripts/system-deps.sh
+
+book: setup
+	$(PY) -m jupyter_book build . --builder html --warningiserror --nitpick --keep-going
+	@echo "Site written to _build/html/index.html"
+
+test: book
+	D2LMINI_QUICK=1 $(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax tests notebooks
+
+test-unit: setup
+	$(PY) -m pytest -n $(JOBS) --dist loadscope tests
+
+test-notebooks: setup
+	D2LMINI_QUICK=1 $(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax notebooks
+
+lab: setup
+	$(PY) -m pip install --quiet -e ".[lab]"
+	$(VENV)/bin/jupyter lab notebooks
+
+# Single-framework copies of every chapter, e.g. exports/pytorch/lenet.ipynb
+export: setup
+	$(PY) -m d2lmini.export notebooks/*.ipynb --out exports
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,1 @@
+"""TensorFlow implementations behind :mod:`d2lmini.tensorflow`."""

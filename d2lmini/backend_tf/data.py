@@ -1,0 +1,112 @@
+"""Data loading in TensorFlow: in-memory arrays, shuffled per epoch, resized per batch."""
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from .. import fashion_mnist, loading
+from .. import config
+
+__all__ = ["ArrayLoader", "load_data_fashion_mnist", "get_fashion_mnist_labels"]
+
+
+class ArrayLoader:
+    """Mini-batches ``(X, y)`` from uint8 image arrays held in memory, via ``tf.data``.
+
+    Conversion to floats in [0, 1] and resizing happen per batch, inside the ``tf.data``
+    graph. The training order is reshuffled every epoch and is reproducible from ``seed``.
+    :attr:`dataset` is the underlying ``tf.data.Dataset`` (e.g. for ``model.fit``).
+
+    Parameters
+    ----------
+    images : uint8 array, (N, H, W) or (N, H, W, C)
+    labels : int array, (N,)
+    batch_size : int
+    shuffle : bool
+    resize : None, int or (height, width)
+    total_examples : int, optional
+        Size of the full split, when ``images`` is a budgeted subset of it.
+    seed : int
+
+    Yields
+    ------
+    X : float32 tensor, (batch, height, width, C), values in [0, 1]
+    y : int32 tensor, (batch,)
+    """
+
+    def __init__(self, images, labels, batch_size, shuffle=False, resize=None,
+                 total_examples=None, seed=0):
+        images = np.asarray(images)
+        if images.dtype != np.uint8 or images.ndim not in (3, 4):
+            raise ValueError(f"images must be uint8 of shape (N, H, W) or (N, H, W, C), got "
+                             f"{images.dtype} {images.shape}")
+        if len(images) != len(labels):
+            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        if images.ndim == 3:
+            images = images[..., np.newaxis]
+        self.batch_size = loading.check_batch_size(batch_size)
+        self.image_size = loading.check_resize(resize, images.shape[1:3])
+        self.shuffle, self.seed = shuffle, seed
+        self.num_examples = len(labels)
+        self.total_examples = total_examples or self.num_examples
+        ds = tf.data.Dataset.from_tensor_slices((images, np.asarray(labels, dtype=np.int32)))
+        if shuffle:
+            ds = ds.shuffle(self.num_examples, seed=seed, reshuffle_each_iteration=True)
+        self.dataset = (ds.batch(self.batch_size)
+                        .map(self.transform, num_parallel_calls=tf.data.AUTOTUNE)
+                        .prefetch(tf.data.AUTOTUNE))
+
+    def __len__(self):
+        return math.ceil(self.num_examples / self.batch_size)
+
+    def __iter__(self):
+        return iter(self.dataset)
+
+    def transform(self, X, y):
+        """uint8 (B, H, W, C) -> float32 in [0, 1], resized to :attr:`image_size`."""
+        X = tf.cast(X, tf.float32) / 255.0
+        if tuple(X.shape[1:3]) != self.image_size:
+            X = tf.image.resize(X, self.image_size, method="bilinear",
+                                antialias=X.shape[1] > self.image_size[0])
+        return X, y
+
+
+def load_data_fashion_mnist(batch_size, resize=None):
+    """Fashion-MNIST as TensorFlow mini-batches: ``(train_iter, test_iter)``.
+
+    Parameters
+    ----------
+    batch_size : int
+        Examples per mini-batch, e.g. 256.
+    resize : None, int or (height, width)
+        Resize each batch to this size (e.g. 224 for AlexNet); ``None`` keeps 28x28.
+
+    Returns
+    -------
+    train_iter, test_iter : :class:`ArrayLoader`
+        Yield ``X`` of shape (batch, H, W, 1), float32 in [0, 1], and ``y`` of shape
+        (batch,), int32. The training iterator is reshuffled every epoch. In quick mode or
+        under ``D2LMINI_MAX_EXAMPLES`` they hold a seeded subset, and a line says so.
+
+    Example
+    -------
+    >>> train_iter, test_iter = load_data_fashion_mnist(256)   # doctest: +SKIP
+    >>> X, y = next(iter(train_iter)); X.shape, y.shape        # doctest: +SKIP
+    (TensorShape([256, 28, 28, 1]), TensorShape([256]))
+    """
+    loading.check_batch_size(batch_size)
+    loading.check_resize(resize, (28, 28))
+    X_train, y_train, X_test, y_test = fashion_mnist.load_arrays()
+    X_train, y_train, n_train = loading.apply_budget(X_train, y_train, "train")
+    X_test, y_test, n_test = loading.apply_budget(X_test, y_test, "test")
+    train_iter = ArrayLoader(X_train, y_train, batch_size, shuffle=True, resize=resize,
+                             total_examples=n_train, seed=config.seed())
+    test_iter = ArrayLoader(X_test, y_test, batch_size, shuffle=False, resize=resize,
+                            total_examples=n_test)
+    note = loading.describe("Fashion-MNIST", train_iter, test_iter)
+    if note:
+        print(note)
+    return train_iter, test_iter
+
+
+get_fashion_mnist_labels = fashion_mnist.text_labels

@@ -1,0 +1,1 @@
+"""PyTorch implementations behind :mod:`d2lmini.torch`."""

@@ -1,0 +1,131 @@
+"""Data loading in PyTorch: in-memory arrays, shuffled per epoch, resized per batch."""
+import math
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .. import fashion_mnist, loading
+from .. import config
+
+__all__ = ["ArrayLoader", "load_data_fashion_mnist", "get_fashion_mnist_labels"]
+
+
+class ArrayLoader:
+    """Mini-batches ``(X, y)`` from uint8 image arrays held in memory.
+
+    Conversion to floats in [0, 1] and resizing happen per batch, in PyTorch, on
+    :attr:`device` (so a GPU resizes its own batches). The training order is reshuffled
+    every epoch and is reproducible: epoch ``e`` uses the permutation seeded by ``seed + e``.
+
+    Parameters
+    ----------
+    images : uint8 array, (N, H, W) or (N, H, W, C)
+    labels : int array, (N,)
+    batch_size : int
+    shuffle : bool
+    resize : None, int or (height, width)
+    total_examples : int, optional
+        Size of the full split, when ``images`` is a budgeted subset of it.
+    seed : int
+
+    Yields
+    ------
+    X : float32 tensor, (batch, C, height, width), values in [0, 1]
+    y : int64 tensor, (batch,)
+    """
+
+    def __init__(self, images, labels, batch_size, shuffle=False, resize=None,
+                 total_examples=None, seed=0, device="cpu"):
+        images = np.asarray(images)
+        if images.dtype != np.uint8 or images.ndim not in (3, 4):
+            raise ValueError(f"images must be uint8 of shape (N, H, W) or (N, H, W, C), got "
+                             f"{images.dtype} {images.shape}")
+        if len(images) != len(labels):
+            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        x = torch.from_numpy(images.copy())
+        self.images = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2).contiguous()
+        self.labels = torch.from_numpy(np.asarray(labels, dtype=np.int64).copy())
+        self.batch_size = loading.check_batch_size(batch_size)
+        self.image_size = loading.check_resize(resize, self.images.shape[2:])
+        self.shuffle, self.seed, self.epoch = shuffle, seed, 0
+        self.num_examples = len(self.labels)
+        self.total_examples = total_examples or self.num_examples
+        self.device = torch.device(device)
+
+    def __len__(self):
+        return math.ceil(self.num_examples / self.batch_size)
+
+    def on(self, device):
+        """A loader sharing this one's data that makes its batches on ``device``."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.device = torch.device(device)
+        other.images = self.images.to(other.device)
+        other.labels = self.labels.to(other.device)
+        return other
+
+    def __iter__(self):
+        n = self.num_examples
+        if self.shuffle:
+            g = torch.Generator().manual_seed(self.seed + self.epoch)
+            order = torch.randperm(n, generator=g).to(self.device)
+            self.epoch += 1
+        else:
+            order = None
+        for start in range(0, n, self.batch_size):
+            if order is None:
+                X, y = self.images[start:start + self.batch_size], self.labels[start:start + self.batch_size]
+            else:
+                idx = order[start:start + self.batch_size]
+                X, y = self.images[idx], self.labels[idx]
+            yield self.transform(X), y
+
+    def transform(self, X):
+        """uint8 (B, C, H, W) -> float32 in [0, 1], resized to :attr:`image_size`."""
+        X = X.float().div_(255)
+        if tuple(X.shape[2:]) != self.image_size:
+            X = F.interpolate(X, size=self.image_size, mode="bilinear", align_corners=False,
+                              antialias=X.shape[2] > self.image_size[0])
+        return X
+
+
+def load_data_fashion_mnist(batch_size, resize=None):
+    """Fashion-MNIST as PyTorch mini-batches: ``(train_iter, test_iter)``.
+
+    Parameters
+    ----------
+    batch_size : int
+        Examples per mini-batch, e.g. 256.
+    resize : None, int or (height, width)
+        Resize each batch to this size (e.g. 224 for AlexNet); ``None`` keeps 28x28.
+
+    Returns
+    -------
+    train_iter, test_iter : :class:`ArrayLoader`
+        Yield ``X`` of shape (batch, 1, H, W), float32 in [0, 1], and ``y`` of shape
+        (batch,), int64. The training iterator is reshuffled every epoch. In quick mode or
+        under ``D2LMINI_MAX_EXAMPLES`` they hold a seeded subset, and a line says so.
+
+    Example
+    -------
+    >>> train_iter, test_iter = load_data_fashion_mnist(256)   # doctest: +SKIP
+    >>> X, y = next(iter(train_iter)); X.shape, y.shape        # doctest: +SKIP
+    (torch.Size([256, 1, 28, 28]), torch.Size([256]))
+    """
+    loading.check_batch_size(batch_size)
+    loading.check_resize(resize, (28, 28))
+    X_train, y_train, X_test, y_test = fashion_mnist.load_arrays()
+    X_train, y_train, n_train = loading.apply_budget(X_train, y_train, "train")
+    X_test, y_test, n_test = loading.apply_budget(X_test, y_test, "test")
+    train_iter = ArrayLoader(X_train, y_train, batch_size, shuffle=True, resize=resize,
+                             total_examples=n_train, seed=config.seed())
+    test_iter = ArrayLoader(X_test, y_test, batch_size, shuffle=False, resize=resize,
+                            total_examples=n_test)
+    note = loading.describe("Fashion-MNIST", train_iter, test_iter)
+    if note:
+        print(note)
+    return train_iter, test_iter
+
+
+get_fashion_mnist_labels = fashion_mnist.text_labels

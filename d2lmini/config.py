@@ -1,0 +1,81 @@
+"""Run-size settings read from the environment: quick mode and the CPU budget.
+
+``D2LMINI_QUICK=1``
+    Quick mode, for the test suite: about 2,000 training and 1,000 test examples and
+    at most :data:`QUICK_EPOCHS` epochs, so a chapter runs in well under a minute.
+``D2LMINI_MAX_EXAMPLES=N`` / ``D2LMINI_MAX_TEST_EXAMPLES=N``
+    Use only the first ``N`` examples of a (shuffled-once, seeded) split: lets a CPU run a
+    large model on part of the data. The summary line of a run says exactly what ran.
+``D2LMINI_MAX_EPOCHS=N``
+    Cap the number of epochs ``train_ch6`` runs.
+``D2LMINI_SEED=N``
+    Seed for shuffling and subsampling (default 0).
+"""
+import os
+from dataclasses import dataclass
+
+QUICK_TRAIN_EXAMPLES = 2000
+QUICK_TEST_EXAMPLES = 1000
+QUICK_EPOCHS = 2
+
+
+def _int_env(name):
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not an integer; unset it or give a positive "
+                         f"whole number, e.g. {name}=5000") from None
+    if number <= 0:
+        raise ValueError(f"{name} must be positive, got {number}")
+    return number
+
+
+def quick_mode():
+    """True when ``D2LMINI_QUICK`` is set to a true value (1, true, yes, on)."""
+    return os.environ.get("D2LMINI_QUICK", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def seed():
+    """The seed used for shuffling and subsampling (``D2LMINI_SEED``, default 0)."""
+    value = os.environ.get("D2LMINI_SEED", "").strip()
+    return int(value) if value else 0
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits on a run. ``None`` means no limit."""
+
+    train_examples: int = None
+    test_examples: int = None
+    epochs: int = None
+    quick: bool = False
+
+    @property
+    def limited(self):
+        return self.quick or any(v is not None for v in
+                                 (self.train_examples, self.test_examples, self.epochs))
+
+    def cap_epochs(self, num_epochs):
+        return num_epochs if self.epochs is None else min(num_epochs, self.epochs)
+
+
+def budget():
+    """The :class:`Budget` in force, from quick mode and the ``D2LMINI_MAX_*`` variables.
+
+    Explicit ``D2LMINI_MAX_*`` values win over quick mode's defaults.
+
+    >>> import os; os.environ.pop("D2LMINI_QUICK", None); budget().limited
+    False
+    """
+    quick = quick_mode()
+    train = _int_env("D2LMINI_MAX_EXAMPLES")
+    test = _int_env("D2LMINI_MAX_TEST_EXAMPLES")
+    epochs = _int_env("D2LMINI_MAX_EPOCHS")
+    if quick:
+        train = train or QUICK_TRAIN_EXAMPLES
+        test = test or QUICK_TEST_EXAMPLES
+        epochs = epochs or QUICK_EPOCHS
+    return Budget(train, test, epochs, quick)

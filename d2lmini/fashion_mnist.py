@@ -1,0 +1,99 @@
+"""Fashion-MNIST as numpy arrays, found locally or downloaded, always verified.
+
+Fashion-MNIST :cite:`xiao2017fashion` has 60,000 training and 10,000 test grayscale images
+of 28x28 pixels in 10 classes of clothing. The files are searched for in this order (see
+:mod:`d2lmini.datadir`): ``$D2LMINI_DATA_DIR``, the user's cache folder,
+``/usr/share/datasets/fashion-mnist`` (Debian package ``dataset-fashion-mnist``), and only
+then downloaded from the official source into the cache folder.
+"""
+import functools
+import os
+
+import numpy as np
+
+from . import datadir, download, idx
+
+NAME = "fashion-mnist"
+SYSTEM_DIRS = ("/usr/share/datasets/fashion-mnist",)
+URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+
+# SHA-256 of each file's *decompressed* contents: the same whether the file comes from the
+# official server or from a package that recompressed it.
+FILES = {
+    "train-images-idx3-ubyte.gz": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte.gz": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte.gz": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte.gz": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+
+CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat",
+           "sandal", "shirt", "sneaker", "bag", "ankle boot")
+
+
+class DataNotFoundError(FileNotFoundError):
+    """The data set is not on this machine and could not be downloaded."""
+
+
+def text_labels(labels):
+    """Class names for integer labels.
+
+    >>> text_labels([0, 9])
+    ['t-shirt', 'ankle boot']
+    """
+    return [CLASSES[int(i)] for i in labels]
+
+
+def locate():
+    """The folder holding the four files, downloading them into the cache if need be."""
+    found = datadir.find_dir(NAME, FILES, SYSTEM_DIRS)
+    if found is not None:
+        return found
+    target = datadir.cache_dir(NAME)
+    base = os.environ.get("D2LMINI_FASHION_MNIST_URL", URL)
+    try:
+        for name, sha256 in FILES.items():
+            if not (target / name).is_file():
+                download.download(base.rstrip("/") + "/" + name, target / name,
+                                  verify=functools.partial(idx.read_idx, sha256=sha256),
+                                  progress=True)
+    except (download.DownloadError, idx.IDXError) as e:
+        searched = "\n".join(f"  - {d}" for d in datadir.candidate_dirs(NAME, SYSTEM_DIRS))
+        raise DataNotFoundError(
+            f"Fashion-MNIST is not on this machine and the download failed:\n  {e}\n"
+            f"Searched:\n{searched}\n"
+            "Fix it one of three ways:\n"
+            "  1. set D2LMINI_DATA_DIR to a folder holding the four files "
+            "(train-images-idx3-ubyte.gz, ...);\n"
+            "  2. install the Debian package: sudo apt-get install dataset-fashion-mnist;\n"
+            f"  3. connect to the network and run again: the files download to {target}."
+        ) from e
+    return target
+
+
+@functools.lru_cache(maxsize=1)
+def load_arrays():
+    """All of Fashion-MNIST as read-only numpy arrays, verified against known checksums.
+
+    Returns
+    -------
+    train_images : uint8 array of shape (60000, 28, 28)
+    train_labels : int64 array of shape (60000,)
+    test_images : uint8 array of shape (10000, 28, 28)
+    test_labels : int64 array of shape (10000,)
+
+    Example
+    -------
+    >>> X, y, Xt, yt = load_arrays()  # doctest: +SKIP
+    >>> X.shape, Xt.shape             # doctest: +SKIP
+    ((60000, 28, 28), (10000, 28, 28))
+    """
+    folder = locate()
+    arrays = []
+    for name, sha256 in FILES.items():
+        a = idx.read_idx(folder / name, sha256=sha256)
+        if "labels" in name:
+            a = a.astype(np.int64)
+        a.flags.writeable = False
+        arrays.append(a)
+    return tuple(arrays)
+

@@ -1,0 +1,77 @@
+"""The framework-free half of the data loaders: argument checks and the run budget.
+
+Both backends' ``load_data_*`` functions call :func:`check_batch_size`,
+:func:`check_resize` and :func:`apply_budget`, then wrap the numpy arrays in their
+framework's iterator.
+"""
+import numbers
+
+import numpy as np
+
+from . import config
+
+
+def check_batch_size(batch_size):
+    """Return ``batch_size`` if it is a positive whole number, else raise ``ValueError``."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
+            or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive whole number such as 256, "
+                         f"got {batch_size!r}")
+    return int(batch_size)
+
+
+def check_resize(resize, native):
+    """Normalize ``resize`` to an ``(height, width)`` tuple (``native`` when ``None``).
+
+    Allowed: ``None``, a positive int (square images), or a pair of positive ints.
+
+    >>> check_resize(None, (28, 28)), check_resize(224, (28, 28)), check_resize((32, 48), (28, 28))
+    ((28, 28), (224, 224), (32, 48))
+    """
+    if resize is None:
+        return tuple(native)
+    if isinstance(resize, numbers.Integral) and not isinstance(resize, bool):
+        resize = (resize, resize)
+    if (isinstance(resize, (tuple, list)) and len(resize) == 2
+            and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
+                    for v in resize)):
+        if max(resize) > 4096:
+            raise ValueError(f"resize={resize!r} is larger than 4096 pixels; "
+                             "CNNs in this book use at most 224")
+        return int(resize[0]), int(resize[1])
+    raise ValueError(f"resize must be None, a positive int such as 224, or a pair (height, "
+                     f"width) of positive ints; got {resize!r}")
+
+
+def apply_budget(images, labels, split):
+    """Subsample ``split`` ("train" or "test") as quick mode or ``D2LMINI_MAX_*`` ask.
+
+    Returns ``(images, labels, total)`` where ``total`` is the size before subsampling.
+    """
+    budget = config.budget()
+    limit = budget.train_examples if split == "train" else budget.test_examples
+    total = len(labels)
+    images, labels = subsample(images, labels, limit, seed=config.seed())
+    return images, labels, total
+
+
+def describe(name, train_iter, test_iter):
+    """One line saying what a loader returned, printed when a budget is in force."""
+    budget = config.budget()
+    if not budget.limited:
+        return None
+    mode = "quick mode" if budget.quick else "budget"
+    return (f"{name} ({mode}): {train_iter.num_examples:,} of {train_iter.total_examples:,} "
+            f"training and {test_iter.num_examples:,} of {test_iter.total_examples:,} test "
+            f"examples, {train_iter.image_size[0]}x{train_iter.image_size[1]} images")
+
+
+def subsample(images, labels, n, seed=0):
+    """A seeded random subset of ``n`` examples, in their original order.
+
+    All examples are returned when ``n`` is None or at least the number of examples.
+    """
+    if n is None or n >= len(labels):
+        return images, labels
+    order = np.sort(np.random.default_rng(seed).permutation(len(labels))[:n])
+    return images[order], labels[order]

@@ -1,0 +1,15 @@
+"""d2lmini for TensorFlow/Keras: ``from d2lmini import tensorflow as d2l``.
+
+The same names, in the same order, as :mod:`d2lmini.torch`. Import it before TensorFlow
+itself: it quiets TensorFlow's C++ start-up logging.
+"""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from .backend_tf.devices import *  # noqa: E402,F401,F403
+from .backend_tf.data import *  # noqa: E402,F401,F403
+from .backend_tf.train import *  # noqa: E402,F401,F403
+from .config import budget, quick_mode  # noqa: E402,F401
+from .plotting import Animator, plot, set_axes, set_figsize, show_images, use_svg_display  # noqa: E402,F401
+from .utils import Accumulator, Timer  # noqa: E402,F401

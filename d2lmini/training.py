@@ -1,0 +1,171 @@
+"""The framework-free half of ``train_ch6``: the run's record, its progress display, its
+summary line, and the check that stops training on a NaN or infinite loss.
+"""
+import dataclasses
+import json
+import math
+import platform
+from pathlib import Path
+
+from .plotting import Animator, in_notebook
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What one call of ``train_ch6`` did and measured.
+
+    ``history`` maps ``"epoch"``, ``"train_loss"``, ``"train_acc"`` and ``"test_acc"`` to one
+    value per epoch. ``examples_per_sec`` counts training examples over the wall time of the
+    training passes (data loading included, evaluation excluded).
+    """
+
+    framework: str
+    device: str
+    history: dict
+    examples_per_sec: float
+    train_examples: int
+    total_train_examples: int
+    test_examples: int
+    total_test_examples: int
+    epochs: int
+    requested_epochs: int
+    image_size: tuple
+    batch_size: int
+    lr: float
+    train_seconds: float
+    quick: bool = False
+    extra: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def final(self):
+        """(train loss, train accuracy, test accuracy) after the last epoch."""
+        h = self.history
+        return h["train_loss"][-1], h["train_acc"][-1], h["test_acc"][-1]
+
+    @property
+    def budgeted(self):
+        """True when the run used less data or fewer epochs than asked for."""
+        return (self.quick or self.train_examples < self.total_train_examples
+                or self.test_examples < self.total_test_examples
+                or self.epochs < self.requested_epochs)
+
+    def conditions(self):
+        """What ran, in words: examples, epochs, image size, batch size."""
+        h, w = self.image_size
+        train = _part(self.train_examples, self.total_train_examples)
+        test = _part(self.test_examples, self.total_test_examples)
+        epochs = _part(self.epochs, self.requested_epochs)
+        mode = "quick mode: " if self.quick else ("budget: " if self.budgeted else "")
+        return (f"{mode}{train} train / {test} test examples, {epochs} epochs, "
+                f"{h}x{w} images, batch {self.batch_size}")
+
+    def summary(self):
+        """The line ``train_ch6`` prints at the end."""
+        loss, train_acc, test_acc = self.final
+        line = (f"loss {loss:.3f}, train acc {train_acc:.3f}, test acc {test_acc:.3f}, "
+                f"{self.examples_per_sec:.1f} examples/sec on {self.device}")
+        return f"{line} ({self.conditions()})" if self.budgeted else line
+
+    def to_dict(self):
+        d = dataclasses.asdict(self)
+        d["image_size"] = list(self.image_size)
+        d["summary"] = self.summary()
+        d["conditions"] = self.conditions()
+        return d
+
+    def save(self, path, **extra):
+        """Write the run as a small JSON file (for comparison chapters); return the path.
+
+        Keyword arguments are stored under ``extra`` (e.g. ``model="AlexNet"``).
+        """
+        self.extra.update(extra)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        d = self.to_dict()
+        d["platform"] = platform.machine()
+        path.write_text(json.dumps(d, indent=1) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """Read a run written by :meth:`save`."""
+        d = json.loads(Path(path).read_text())
+        fields = {f.name for f in dataclasses.fields(cls)}
+        d = {k: v for k, v in d.items() if k in fields}
+        d["image_size"] = tuple(d["image_size"])
+        return cls(**d)
+
+
+def _part(n, total):
+    return f"{n:,}" if n == total else f"{n:,} of {total:,}"
+
+
+class Progress:
+    """Shows training as it goes: a live plot in Jupyter, a tqdm bar in a terminal.
+
+    The plot gets a point a few times per epoch for the training curves and once per
+    epoch for test accuracy, like the d2l book's.
+    """
+
+    def __init__(self, num_epochs, num_batches, title=None, enabled=True):
+        self.num_epochs, self.num_batches = num_epochs, num_batches
+        self.animator = self.bar = None
+        if not enabled:
+            return
+        if in_notebook():
+            self.animator = Animator(xlabel="epoch", xlim=[1, max(num_epochs, 2)],
+                                     legend=["train loss", "train acc", "test acc"],
+                                     title=title or "Training progress")
+        else:
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=num_epochs * num_batches, unit="batch", leave=False,
+                            desc="train_ch6")
+
+    def every(self):
+        """How many batches apart the plot gets a new point (five points per epoch)."""
+        return max(1, self.num_batches // 5)
+
+    def batch(self, epoch, i, loss, acc):
+        """Report batch ``i`` (0-based) of ``epoch`` (0-based) with running averages."""
+        if self.bar is not None:
+            self.bar.update(epoch * self.num_batches + i + 1 - self.bar.n)
+            self.bar.set_postfix(epoch=epoch + 1, loss=f"{loss:.3f}", acc=f"{acc:.3f}")
+        if self.animator is not None:
+            self.animator.add(epoch + (i + 1) / self.num_batches, (loss, acc, None))
+
+    def epoch(self, epoch, test_acc):
+        if self.animator is not None:
+            self.animator.add(epoch + 1, (None, None, test_acc))
+        if self.bar is not None:
+            self.bar.update((epoch + 1) * self.num_batches - self.bar.n)
+            self.bar.set_postfix(epoch=epoch + 1, test_acc=f"{test_acc:.3f}")
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def first_nonfinite(losses, first_step):
+    """Check a window of per-step losses (floats); raise if one is NaN or infinite.
+
+    ``first_step`` is the global (1-based) step number of ``losses[0]``.
+    """
+    for offset, value in enumerate(losses):
+        if not math.isfinite(value):
+            step = first_step + offset
+            raise NonFiniteLossError(
+                f"the training loss became {value} at step {step}: training stopped. "
+                "The learning rate is probably too high for this network (try dividing it "
+                "by 10), or the input holds NaNs.")
+
+
+def check_training_args(num_epochs, lr):
+    """Raise ``ValueError`` unless ``num_epochs`` is a positive int and ``lr`` positive."""
+    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs <= 0:
+        raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+        raise ValueError(f"lr must be a positive number such as 0.1, got {lr!r}")
