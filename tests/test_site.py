@@ -1,0 +1,457 @@
+"""Browser tests of the built book site (``_build/html``).
+
+Playwright for Python drives Debian's Chromium (``/usr/bin/chromium``, installed by
+``scripts/system-deps.sh``; Playwright's own browser download is never used) over the site,
+served by a local ``http.server`` on 127.0.0.1. Every request that leaves that server is
+blocked and reported, so these tests also prove that the site works offline.
+
+``make test`` builds the site first; run alone, these tests skip when ``_build/html`` is
+missing. All tests live in this one module so that ``pytest -n 2 --dist loadscope`` runs them
+on one worker that shares the server and the browser.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = Path(os.environ.get("CNNBOOK_SITE", ROOT / "_build" / "html"))
+SCREENSHOTS = SITE / "_screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--disable-sync",
+    "--metrics-recording-only",
+    "--no-first-run",
+    "--no-default-browser-check",
+]
+# Folders of the build that hold assets, not pages.
+NOT_PAGES = ("_static", "_sources", "_images", "_screenshots", "downloads", "_downloads")
+
+
+def _pages():
+    if not (SITE / "index.html").is_file():
+        return []
+    return sorted(
+        p.relative_to(SITE).as_posix()
+        for p in SITE.rglob("*.html")
+        if p.relative_to(SITE).parts[0] not in NOT_PAGES
+    )
+
+
+PAGES = _pages()
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest's output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not (SITE / "index.html").is_file():
+        pytest.skip(f"no built site at {SITE.relative_to(ROOT) if SITE.is_relative_to(ROOT) else SITE}"
+                    " (run `make book` first; `make test` does)")
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make system-deps` (Debian package "
+                    "`chromium`) or set CHROMIUM to a Chromium binary")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class Visit:
+    """One browser context with every request checked: only the local server is reachable."""
+
+    def __init__(self, browser, server, javascript=True):
+        self.server = server
+        self.origin = server.rstrip("/")
+        self.javascript = javascript
+        self.context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, java_script_enabled=javascript,
+            service_workers="block")
+        self.console_errors, self.page_errors = [], []
+        self.external, self.failed, self.bad_status = [], [], []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.page_errors.append(f"{self.page.url}: {exc}"))
+        self.page.on("requestfailed", self._failed)
+        self.page.on("response", self._response)
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(self.origin + "/") or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            self.external.append(url)
+            route.abort()
+
+    def _failed(self, request):
+        # With JavaScript off, Chromium refuses the theme's <link rel="preload" as="script">
+        # (reported as "csp"): that is the switch we turned off, not a broken site.
+        if not self.javascript and request.resource_type == "script" and request.failure == "csp":
+            return
+        self.failed.append(f"{request.url} ({request.failure})")
+
+    def _console(self, msg):
+        if msg.type == "error":
+            self.console_errors.append(f"{self.page.url}: {msg.text}")
+
+    def _response(self, response):
+        if response.status >= 400:
+            self.bad_status.append(f"{response.url} -> {response.status}")
+
+    def open(self, path_or_url):
+        url = path_or_url if "://" in path_or_url else self.server + path_or_url
+        # index.html is a <meta http-equiv="refresh"> redirect to the first page of the book.
+        target = _redirect_target(url)
+        self.page.goto(url, wait_until="load")
+        if target:
+            self.page.wait_for_url(target, wait_until="load")
+        self.settle()
+        return self.page
+
+    def settle(self):
+        """Wait for MathJax (when the page has it) and the web fonts."""
+        if self.javascript:
+            self.page.evaluate(
+                """async () => {
+                    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+                        await MathJax.startup.promise;
+                    }
+                    await document.fonts.ready;
+                }""")
+        self.page.wait_for_load_state("networkidle")
+
+    def problems(self):
+        return {
+            "console errors": self.console_errors,
+            "page errors": self.page_errors,
+            "external requests": self.external,
+            # (requests blocked above are reported once, as external)
+            "failed requests": [f for f in self.failed
+                                if not any(f.startswith(e + " ") for e in self.external)],
+            "HTTP errors": self.bad_status,
+        }
+
+    def assert_clean(self):
+        problems = {k: v for k, v in self.problems().items() if v}
+        assert not problems, json.dumps(problems, indent=1)
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, server):
+    opened = []
+
+    def make(javascript=True):
+        v = Visit(browser, server, javascript)
+        opened.append(v)
+        return v
+
+    yield make
+    for v in opened:
+        v.close()
+
+
+def _chapters():
+    """Notebook pages (their sources were .ipynb), in table-of-contents order."""
+    return [p for p in PAGES if (SITE / "_sources" / p).with_suffix(".ipynb").is_file()]
+
+
+@pytest.fixture(scope="module")
+def chapter(server):
+    chapters = _chapters()
+    assert chapters, "the site has no notebook pages"
+    # The chapter with the most framework cells shows the tabs best.
+    return max(chapters, key=lambda p: (SITE / p).read_text(encoding="utf-8").count("tag_tensorflow"))
+
+
+# ----------------------------------------------------------------------------- helpers
+
+GROUP_STATE = """() => Array.from(document.querySelectorAll('.fw-tabs')).map(g => ({
+    single: g.classList.contains('fw-tabs--single'),
+    visible: Array.from(g.querySelectorAll('.fw-tabs__panel'))
+        .filter(p => p.offsetParent !== null && p.getClientRects().length > 0)
+        .map(p => p.dataset.fw),
+    selected: Array.from(g.querySelectorAll('.fw-tabs__tab[aria-selected="true"]'))
+        .map(t => t.dataset.fw),
+}))"""
+
+
+def _assert_framework_shown(page, fw):
+    groups = page.evaluate(GROUP_STATE)
+    assert groups, "no framework tab groups on the chapter page"
+    assert page.evaluate("() => document.documentElement.dataset.framework") == fw
+    for i, g in enumerate(groups):
+        if g["single"]:
+            assert len(g["visible"]) == 1, f"group {i}: {g}"
+        else:
+            assert g["visible"] == [fw], f"group {i} shows {g['visible']}, expected {fw}"
+            assert g["selected"] == [fw], f"group {i} selects {g['selected']}, expected {fw}"
+
+
+def _redirect_target(url):
+    """Where a page's <meta http-equiv="refresh"> sends the reader (None if it does not)."""
+    path = SITE / urllib.parse.urlsplit(url).path.lstrip("/")
+    if path.is_dir():
+        path = path / "index.html"
+    if path.suffix != ".html" or not path.is_file():
+        return None
+    head = path.read_text(encoding="utf-8", errors="replace")[:2000]
+    m = re.search(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', head, re.I)
+    return urllib.parse.urljoin(url, m.group(1)) if m else None
+
+
+def _ids(html):
+    return set(re.findall(r'\sid="([^"]+)"', html)) | set(re.findall(r'\sname="([^"]+)"', html))
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+def test_site_has_pages():
+    if not PAGES:
+        pytest.skip("no built site at _build/html (run `make book` first; `make test` does)")
+    assert "index.html" in PAGES and _chapters(), PAGES
+
+
+@pytest.mark.parametrize("page", PAGES or ["index.html"])
+def test_page_loads_cleanly(visit, page):
+    """No console errors, no failed, erroring or external requests, every image loaded,
+    every formula typeset."""
+    v = visit()
+    p = v.open(page)
+    v.assert_clean()
+    images = p.evaluate("""() => Array.from(document.images).map(i => ({
+        src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0}))""")
+    broken = [i["src"] for i in images if not i["ok"]]
+    assert not broken, f"images that did not load on {page}: {broken}"
+    math = p.evaluate("""() => Array.from(document.querySelectorAll('.math')).map(m => ({
+        text: m.textContent.slice(0, 60),
+        typeset: m.querySelector('mjx-container') !== null,
+        error: m.querySelector('mjx-merror') !== null}))""")
+    untypeset = [m["text"] for m in math if not m["typeset"] or m["error"]]
+    assert not untypeset, f"formulas not typeset on {page}: {untypeset}"
+
+
+def test_math_is_rendered_locally(visit, chapter):
+    v = visit()
+    p = v.open(chapter)
+    count = p.evaluate("() => document.querySelectorAll('mjx-container').length")
+    assert count > 0, f"no typeset math on {chapter}"
+    src = p.evaluate("() => window.MathJax && MathJax.config.loader && "
+                     "Array.from(document.scripts).map(s => s.src).find(s => s.includes('mathjax'))")
+    assert src and src.startswith(v.server), f"MathJax not served by the site: {src}"
+    # The math fonts are the site's own, and they were actually used.
+    fonts = p.evaluate("""() => Array.from(document.fonts)
+        .filter(f => f.family.includes('MJX') && f.status === 'loaded').map(f => f.family)""")
+    assert fonts, "no MathJax web font loaded"
+    v.assert_clean()
+
+
+def test_internal_links_resolve(visit, server):
+    """Every link between pages (and to downloads, images, sources) reaches a file, and every
+    #fragment exists on its target page."""
+    v = visit()
+    links = {}
+    for page in PAGES:
+        p = v.open(page)
+        for href in p.evaluate("() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"):
+            if href.startswith(server):
+                links.setdefault(href, page)
+    assert links
+    bodies, missing = {}, []
+    for href, page in sorted(links.items()):
+        url, _, fragment = href.partition("#")
+        url = url.split("?")[0]
+        if url not in bodies:
+            try:
+                with urllib.request.urlopen(url, timeout=10) as r:
+                    data = r.read()
+                    bodies[url] = data.decode("utf-8", "replace") if url.endswith((".html", "/")) else ""
+            except urllib.error.HTTPError as exc:
+                bodies[url] = None
+                missing.append(f"{page}: {href} -> HTTP {exc.code}")
+                continue
+        if fragment and bodies[url] is not None and url.endswith((".html", "/")):
+            if urllib.parse.unquote(fragment) not in _ids(bodies[url]):
+                missing.append(f"{page}: {href} -> no element with id {fragment!r}")
+    assert not missing, "\n".join(missing)
+    v.assert_clean()
+
+
+def test_tabs_group_tagged_cells(visit, chapter):
+    """Consecutive tagged cells form one group; untagged cells stay outside; no cell is lost."""
+    nojs = visit(javascript=False)
+    raw = nojs.open(chapter).evaluate("""() => {
+        const tagged = c => c && c.classList && c.classList.contains('cell') &&
+            (c.classList.contains('tag_pytorch') || c.classList.contains('tag_tensorflow'));
+        const cells = Array.from(document.querySelectorAll('.cell'));
+        const runs = cells.filter(c => tagged(c) && !tagged(c.previousElementSibling)).length;
+        return {runs, cells: cells.length, tagged: cells.filter(tagged).length};
+    }""")
+    assert raw["tagged"] > 0, f"{chapter} has no cells tagged pytorch/tensorflow"
+    v = visit()
+    p = v.open(chapter)
+    got = p.evaluate("""() => ({
+        groups: document.querySelectorAll('.fw-tabs').length,
+        cells: document.querySelectorAll('.cell').length,
+        tagged_in_groups: document.querySelectorAll(
+            '.fw-tabs .cell.tag_pytorch, .fw-tabs .cell.tag_tensorflow').length,
+        untagged_in_groups: document.querySelectorAll(
+            '.fw-tabs .cell:not(.tag_pytorch):not(.tag_tensorflow)').length,
+        outputs_in_groups: document.querySelectorAll('.fw-tabs .cell_output').length,
+    })""")
+    assert got["groups"] == raw["runs"]
+    assert got["cells"] == raw["cells"]
+    assert got["tagged_in_groups"] == raw["tagged"]
+    assert got["untagged_in_groups"] == 0
+    assert got["outputs_in_groups"] > 0, "outputs should travel with their cells into the tabs"
+    v.assert_clean()
+
+
+def test_without_javascript_both_frameworks_show(visit, chapter):
+    v = visit(javascript=False)
+    p = v.open(chapter)
+    state = p.evaluate("""() => Array.from(document.querySelectorAll(
+            '.cell.tag_pytorch, .cell.tag_tensorflow')).map(c => ({
+        visible: c.getClientRects().length > 0,
+        label: getComputedStyle(c, '::before').content}))""")
+    assert state and all(s["visible"] for s in state), state
+    labels = {s["label"] for s in state}
+    assert labels == {'"PyTorch"', '"TensorFlow"'}, labels
+    v.assert_clean()
+
+
+def test_tabs_switch_and_persist(visit, chapter, server):
+    v = visit()
+    p = v.open(chapter)
+    _assert_framework_shown(p, "pytorch")  # the default for a new reader
+    # Choose TensorFlow in the last group: every group on the page follows.
+    p.locator('.fw-tabs:not(.fw-tabs--single) .fw-tabs__tab[data-fw="tensorflow"]').last.click()
+    _assert_framework_shown(p, "tensorflow")
+    assert p.evaluate("() => localStorage.getItem('cnnbook-framework')") == "tensorflow"
+    # Navigate away by a link, then come back by a link: the choice is still there.
+    p.locator("a.navbar-brand, .navbar-brand a, a[href$='intro.html']").first.click()
+    p.wait_for_load_state("load")
+    assert p.url != server + chapter
+    name = chapter.rsplit("/", 1)[-1]
+    p.locator(f".bd-sidenav a[href$='{name}']").first.click()
+    p.wait_for_load_state("load")
+    v.settle()
+    assert p.url.split("#")[0] == server + chapter
+    _assert_framework_shown(p, "tensorflow")
+    # A later visit (a new tab, same browser profile) remembers it too.
+    second = v.context.new_page()
+    second.goto(server + chapter, wait_until="load")
+    _assert_framework_shown(second, "tensorflow")
+    # Keyboard: arrow keys move between the tabs of a group.
+    tab = p.locator('.fw-tabs:not(.fw-tabs--single) .fw-tabs__tab[data-fw="tensorflow"]').first
+    tab.focus()
+    p.keyboard.press("ArrowLeft")
+    _assert_framework_shown(p, "pytorch")
+    v.assert_clean()
+
+
+def test_search_finds_a_chapter(visit, chapter, server):
+    """Type a word of the chapter into the site's search box; the chapter is among the hits."""
+    with open(SITE / chapter, encoding="utf-8") as f:
+        html = f.read()
+    title = re.sub(r"<[^>]+>", "", re.search(r"<h1>(.*?)</h1>", html, re.S).group(1))
+    words = [w for w in re.findall(r"[A-Za-z]{4,}", title)]
+    assert words, f"no searchable word in the title {title!r}"
+    word = max(words, key=len)
+    v = visit()
+    p = v.open("index.html")
+    p.keyboard.press("Control+k")
+    box = p.locator(".search-button__search-container input[name='q'], form.bd-search input[name='q']").first
+    box.wait_for(state="visible")
+    box.fill(word)
+    box.press("Enter")
+    p.wait_for_url(re.compile(r"search\.html\?q="))
+    hit = p.locator(f"#search-results a[href*='{chapter.rsplit('.', 1)[0]}']").first
+    hit.wait_for(timeout=15000)
+    v.assert_clean()
+
+
+def test_downloads_are_single_framework(chapter, server):
+    """The chapter's download links give the full notebook and one copy per framework."""
+    html = (SITE / chapter).read_text(encoding="utf-8")
+    hrefs = re.findall(r'class="cnnbook-dl" href="([^"]+)"', html)
+    assert len(hrefs) == 3, hrefs
+    base = urllib.parse.urljoin(server, chapter)
+    notebooks = {}
+    for href in hrefs:
+        with urllib.request.urlopen(urllib.parse.urljoin(base, href), timeout=10) as r:
+            notebooks[href] = json.load(r)
+
+    def tags(nb):
+        return [t for c in nb["cells"] for t in c.get("metadata", {}).get("tags", [])]
+
+    full, torch_only, tf_only = (notebooks[h] for h in hrefs)
+    assert {"pytorch", "tensorflow"} <= set(tags(full))
+    assert "tensorflow" not in tags(torch_only) and "pytorch" in tags(torch_only)
+    assert "pytorch" not in tags(tf_only) and "tensorflow" in tags(tf_only)
+
+
+def test_screenshots(visit, chapter):
+    """Home page and one chapter in each framework, for review, in _build/html/_screenshots/."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    v = visit()
+    p = v.open("index.html")
+    p.screenshot(path=str(SCREENSHOTS / "home.png"))
+    for fw in ("pytorch", "tensorflow"):
+        p = v.open(f"{chapter}?framework={fw}")
+        _assert_framework_shown(p, fw)
+        # Scroll to the first group that shows a figure (else the first group).
+        p.evaluate("""() => {
+            const groups = Array.from(document.querySelectorAll('.fw-tabs:not(.fw-tabs--single)'));
+            const g = groups.find(g => g.querySelector('img')) || groups[0];
+            g.scrollIntoView({block: 'start'});
+            window.scrollBy(0, -80);
+        }""")
+        p.screenshot(path=str(SCREENSHOTS / f"chapter-{fw}.png"))
+    for name in ("home.png", "chapter-pytorch.png", "chapter-tensorflow.png"):
+        assert (SCREENSHOTS / name).stat().st_size > 10_000
+    v.assert_clean()
