@@ -25,7 +25,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 book: setup
-	$(PY) -m jupyter_book build . --builder html --warningiserror --nitpick --keep-going
+	$(VENV)/bin/jupyter-book build . --builder html --warningiserror --nitpick --keep-going
 	@echo "Site written to _build/html/index.html"
 
 test: book
