@@ -157,11 +157,11 @@ def vgg(conv_arch, num_classes=10, in_channels=1, image_size=224):
     >>> vgg(((1, 8), (1, 16)), image_size=32)(torch.zeros(1, 1, 32, 32)).shape
     torch.Size([1, 10])
     """
-    blocks = []
+    blocks, channels = [], in_channels
     for num_convs, out_channels in conv_arch:
-        blocks.append(vgg_block(num_convs, in_channels, out_channels))
-        in_channels = out_channels
-    flat = _flat_features(blocks, in_channels, image_size)
+        blocks.append(vgg_block(num_convs, channels, out_channels))
+        channels = out_channels
+    flat = _flat_features(blocks, channels, image_size)
     return CheckedSequential(
         *blocks, nn.Flatten(),
         nn.Linear(flat, 4096), nn.ReLU(), nn.Dropout(0.5),
@@ -475,7 +475,7 @@ class _Summary(list):
 
 
 def layer_summary(net, input_shape, show=True):
-    """Print (and return) a layer-by-layer table of output shapes for one example.
+    """Print (or return) a layer-by-layer table of output shapes for one example.
 
     Parameters
     ----------
@@ -491,7 +491,9 @@ def layer_summary(net, input_shape, show=True):
 
     Returns
     -------
-    list of ``(layer, output shape, params)`` with attributes ``params`` and ``macs``.
+    None when ``show`` is true (the table is printed, so a notebook shows it once);
+    otherwise a list of ``(layer, output shape, params)`` with attributes ``params`` and
+    ``macs`` (print it to get the table).
 
     Examples
     --------
@@ -539,7 +541,8 @@ def layer_summary(net, input_shape, show=True):
             h.remove()
         net.train(was_training)
     rows.params = count_parameters(net)
-    rows.macs = sum(macs) // input_shape[0]
+    rows.macs = sum(macs)
     if show:
         print(rows)
+        return None
     return rows

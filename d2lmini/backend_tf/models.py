@@ -1,0 +1,555 @@
+"""Classic convolutional networks for Fashion-MNIST (TensorFlow/Keras), from LeNet to DenseNet.
+
+Mirrors :mod:`d2lmini.backend_torch.models`: the same names, in the same order, with the
+same docstrings, so a chapter can show both frameworks side by side. Every model is a
+:class:`CheckedSequential`: before running, it checks the size of its input and raises a
+:class:`ValueError` that names the layer and the size it needs, instead of a shape error deep
+inside. :func:`layer_summary` prints a layer-by-layer table of output shapes for one example,
+with parameters and multiply-adds.
+
+Images are NHWC here (NCHW in PyTorch); all models output logits (no softmax). Batch
+normalization uses PyTorch's settings (momentum 0.9 in Keras terms, epsilon 1e-5) so that
+the two frameworks train alike; Keras' default momentum 0.99 makes the moving statistics
+lag far behind in short runs.
+
+>>> net = alexnet()
+>>> net(tf.zeros((1, 224, 224, 1))).shape
+TensorShape([1, 10])
+"""
+import math
+
+import keras
+import tensorflow as tf
+from keras import layers as L
+
+from .. import arithmetic, netsummary
+
+__all__ = ["CheckedSequential", "lenet", "alexnet", "vgg_block", "vgg", "nin_block", "nin",
+           "Inception", "googlenet", "Residual", "resnet_block", "resnet18", "conv_block",
+           "DenseBlock", "transition_block", "densenet", "spatial_steps", "count_parameters",
+           "layer_summary"]
+
+
+class CheckedSequential(keras.Sequential):
+    """A sequential network that checks the height and width of its input first.
+
+    Parameters
+    ----------
+    *layers : layers, in order
+    name : str
+        Used in error messages, e.g. ``"alexnet"``.
+    image_size : int or None
+        The one input size a network with a flattening classifier was built for; ``None``
+        when global average pooling lets it take any size from :attr:`min_size` up.
+    in_channels : int
+        Channels of the input images (1 for Fashion-MNIST).
+
+    Examples
+    --------
+    >>> net = CheckedSequential(L.Conv2D(4, 5), L.Flatten(), name="tiny", in_channels=1)
+    >>> net.min_size
+    5
+    """
+
+    def __init__(self, *layers, name="network", image_size=None, in_channels=1):
+        super().__init__([keras.Input((image_size, image_size, in_channels)), *layers],
+                         name=name)
+        self.model_name = name
+        self.image_size = image_size
+        self.in_channels = in_channels
+        self.steps = spatial_steps(self)
+        self.min_size = netsummary.min_input_size(self.steps)
+
+    def check_input(self, X):
+        """Raise a :class:`ValueError` if ``X`` (NHWC) has the wrong channels, height or width."""
+        shape = tuple(X.shape)
+        if len(shape) != 4:
+            raise ValueError(f"{self.model_name} expects a batch of images shaped (batch, "
+                             f"height, width, channels), got shape {shape}")
+        if shape[3] is not None and shape[3] != self.in_channels:
+            raise ValueError(f"{self.model_name} was built for {self.in_channels}-channel "
+                             f"images (batch, height, width, channels) but got shape "
+                             f"{shape}: build it with in_channels={shape[3]}")
+        if shape[1] is not None and shape[2] is not None:
+            netsummary.check_input_size(self.steps, int(shape[1]), int(shape[2]),
+                                        self.model_name, self.image_size)
+
+    def call(self, inputs, training=None, mask=None):
+        self.check_input(inputs)
+        return super().call(inputs, training=training, mask=mask)
+
+
+def _conv(out_channels, kernel_size, activation=None, **kwargs):
+    return L.Conv2D(out_channels, kernel_size, activation=activation, **kwargs)
+
+
+def _batch_norm():
+    return L.BatchNormalization(momentum=0.9, epsilon=1e-5)
+
+
+def _flat_features(layers, channels, image_size):
+    size = netsummary.trace_sizes(_steps_of(layers, ""), image_size)[-1]
+    if size < 1:
+        raise ValueError(f"image_size={image_size} is too small for this network")
+    return channels * size * size
+
+
+def lenet(num_classes=10, in_channels=1, image_size=28):
+    """LeNet-5 (LeCun et al., 1998) with sigmoid activations and average pooling.
+
+    Two 5x5 convolutions (6 and 16 channels), each followed by 2x2 average pooling, then
+    dense layers of 120, 84 and ``num_classes`` units. Built for ``image_size`` x
+    ``image_size`` inputs (28 for Fashion-MNIST).
+
+    >>> lenet()(tf.zeros((2, 28, 28, 1))).shape
+    TensorShape([2, 10])
+    """
+    return CheckedSequential(
+        _conv(6, 5, "sigmoid", padding="same"),
+        L.AveragePooling2D(pool_size=2, strides=2),
+        _conv(16, 5, "sigmoid"),
+        L.AveragePooling2D(pool_size=2, strides=2),
+        L.Flatten(),
+        L.Dense(120, activation="sigmoid"),
+        L.Dense(84, activation="sigmoid"),
+        L.Dense(num_classes),
+        name="lenet", in_channels=in_channels, image_size=image_size)
+
+
+def alexnet(num_classes=10, in_channels=1, image_size=224):
+    """AlexNet (Krizhevsky et al., 2012) for one-channel images, single-GPU layout.
+
+    Five convolutions (96 11x11 stride 4; 256 5x5; 384, 384, 256 3x3) with three 3x3
+    stride-2 max-pooling layers, then two dense layers of 4096 units with dropout 0.5.
+    Built for ``image_size`` x ``image_size`` inputs (224: the first layer gives 54x54).
+
+    >>> alexnet()(tf.zeros((1, 224, 224, 1))).shape
+    TensorShape([1, 10])
+    """
+    return CheckedSequential(
+        _conv(96, 11, "relu", strides=4),
+        L.MaxPool2D(pool_size=3, strides=2),
+        _conv(256, 5, "relu", padding="same"),
+        L.MaxPool2D(pool_size=3, strides=2),
+        _conv(384, 3, "relu", padding="same"),
+        _conv(384, 3, "relu", padding="same"),
+        _conv(256, 3, "relu", padding="same"),
+        L.MaxPool2D(pool_size=3, strides=2),
+        L.Flatten(),
+        L.Dense(4096, activation="relu"), L.Dropout(0.5),
+        L.Dense(4096, activation="relu"), L.Dropout(0.5),
+        L.Dense(num_classes),
+        name="alexnet", in_channels=in_channels, image_size=image_size)
+
+
+def vgg_block(num_convs, in_channels, out_channels):
+    """A VGG block: ``num_convs`` 3x3 convolutions (padding 1) with ReLU, then 2x2 max pooling.
+
+    Keeps the height and width through the convolutions and halves them in the pooling.
+    (Keras infers the input channels; ``in_channels`` keeps one signature for both
+    frameworks.)
+
+    >>> vgg_block(2, 1, 8)(tf.zeros((1, 32, 32, 1))).shape
+    TensorShape([1, 16, 16, 8])
+    """
+    blk = [_conv(out_channels, 3, "relu", padding="same") for _ in range(num_convs)]
+    return keras.Sequential(blk + [L.MaxPool2D(pool_size=2, strides=2)])
+
+
+def vgg(conv_arch, num_classes=10, in_channels=1, image_size=224):
+    """A VGG network (Simonyan & Zisserman, 2015) from ``(num_convs, out_channels)`` pairs.
+
+    ``conv_arch = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))`` is VGG-11. Each pair
+    is one :func:`vgg_block`; the classifier has two dense layers of 4096 units with
+    dropout 0.5. Five blocks shrink 224x224 to 7x7.
+
+    >>> vgg(((1, 8), (1, 16)), image_size=32)(tf.zeros((1, 32, 32, 1))).shape
+    TensorShape([1, 10])
+    """
+    blocks, channels = [], in_channels
+    for num_convs, out_channels in conv_arch:
+        blocks.append(vgg_block(num_convs, channels, out_channels))
+        channels = out_channels
+    return CheckedSequential(
+        *blocks, L.Flatten(),
+        L.Dense(4096, activation="relu"), L.Dropout(0.5),
+        L.Dense(4096, activation="relu"), L.Dropout(0.5),
+        L.Dense(num_classes),
+        name="vgg", in_channels=in_channels, image_size=image_size)
+
+
+def nin_block(in_channels, out_channels, kernel_size, strides, padding):
+    """A Network-in-Network block: one convolution, then two 1x1 convolutions, all with ReLU.
+
+    The 1x1 convolutions act as a small fully connected network applied at every pixel.
+    ``padding`` is ``'same'`` or ``'valid'`` (PyTorch: pixels per side).
+
+    >>> nin_block(1, 8, 5, 1, "same")(tf.zeros((1, 28, 28, 1))).shape
+    TensorShape([1, 28, 28, 8])
+    """
+    return keras.Sequential([
+        _conv(out_channels, kernel_size, "relu", strides=strides, padding=padding),
+        _conv(out_channels, 1, "relu"),
+        _conv(out_channels, 1, "relu")])
+
+
+def nin(num_classes=10, in_channels=1):
+    """Network in Network (Lin et al., 2014): NiN blocks and global average pooling.
+
+    Three NiN blocks (96, 256, 384 channels; first kernel 11x11 stride 4) each followed by
+    3x3 stride-2 max pooling, dropout 0.5, then a block with ``num_classes`` channels whose
+    global average is the output: no dense layer. Takes any input of at least 67x67
+    (the chapter uses 224x224).
+
+    >>> nin()(tf.zeros((1, 224, 224, 1))).shape
+    TensorShape([1, 10])
+    """
+    return CheckedSequential(
+        nin_block(in_channels, 96, kernel_size=11, strides=4, padding="valid"),
+        L.MaxPool2D(pool_size=3, strides=2),
+        nin_block(96, 256, kernel_size=5, strides=1, padding="same"),
+        L.MaxPool2D(pool_size=3, strides=2),
+        nin_block(256, 384, kernel_size=3, strides=1, padding="same"),
+        L.MaxPool2D(pool_size=3, strides=2),
+        L.Dropout(0.5),
+        nin_block(384, num_classes, kernel_size=3, strides=1, padding="same"),
+        L.GlobalAveragePooling2D(),
+        L.Flatten(), name="nin", in_channels=in_channels)
+
+
+class Inception(L.Layer):
+    """The Inception block of GoogLeNet (Szegedy et al., 2015): four parallel paths.
+
+    Path 1: 1x1 convolution (``c1`` channels). Path 2: 1x1 (``c2[0]``) then 3x3 (``c2[1]``).
+    Path 3: 1x1 (``c3[0]``) then 5x5 (``c3[1]``). Path 4: 3x3 max pooling (stride 1) then
+    1x1 (``c4``). All keep height and width; the outputs are concatenated on the channel
+    axis, giving ``c1 + c2[1] + c3[1] + c4`` channels.
+
+    >>> Inception(192, 64, (96, 128), (16, 32), 32)(tf.zeros((1, 12, 12, 192))).shape
+    TensorShape([1, 12, 12, 256])
+    """
+
+    def __init__(self, in_channels, c1, c2, c3, c4, **kwargs):
+        super().__init__(**kwargs)
+        self.in_channels = in_channels
+        self.p1_1 = _conv(c1, 1, "relu")
+        self.p2_1 = _conv(c2[0], 1, "relu")
+        self.p2_2 = _conv(c2[1], 3, "relu", padding="same")
+        self.p3_1 = _conv(c3[0], 1, "relu")
+        self.p3_2 = _conv(c3[1], 5, "relu", padding="same")
+        self.p4_1 = L.MaxPool2D(pool_size=3, strides=1, padding="same")
+        self.p4_2 = _conv(c4, 1, "relu")
+        self.out_channels = c1 + c2[1] + c3[1] + c4
+
+    def spatial_steps(self):
+        """Size-changing steps of this block: none (every path keeps height and width)."""
+        return []
+
+    def call(self, X):
+        p1 = self.p1_1(X)
+        p2 = self.p2_2(self.p2_1(X))
+        p3 = self.p3_2(self.p3_1(X))
+        p4 = self.p4_2(self.p4_1(X))
+        return tf.concat([p1, p2, p3, p4], axis=-1)
+
+
+def googlenet(num_classes=10, in_channels=1):
+    """GoogLeNet (Szegedy et al., 2015): a stem, nine Inception blocks, global average pooling.
+
+    Stem: 7x7 convolution (64, stride 2) and 3x3 max pooling (stride 2); 1x1 (64) and 3x3
+    (192) convolutions and max pooling. Then 2, 5 and 2 Inception blocks with max pooling
+    between them, global average pooling and one dense layer. Each stride-2 step halves
+    the size (rounding up): 96x96 becomes 3x3 before the pooling.
+
+    >>> googlenet()(tf.zeros((1, 96, 96, 1))).shape
+    TensorShape([1, 10])
+    """
+    pool = lambda: L.MaxPool2D(pool_size=3, strides=2, padding="same")  # noqa: E731
+    b1 = keras.Sequential([_conv(64, 7, "relu", strides=2, padding="same"), pool()])
+    b2 = keras.Sequential([_conv(64, 1, "relu"), _conv(192, 3, "relu", padding="same"),
+                           pool()])
+    b3 = keras.Sequential([Inception(192, 64, (96, 128), (16, 32), 32),
+                           Inception(256, 128, (128, 192), (32, 96), 64), pool()])
+    b4 = keras.Sequential([Inception(480, 192, (96, 208), (16, 48), 64),
+                           Inception(512, 160, (112, 224), (24, 64), 64),
+                           Inception(512, 128, (128, 256), (24, 64), 64),
+                           Inception(512, 112, (144, 288), (32, 64), 64),
+                           Inception(528, 256, (160, 320), (32, 128), 128), pool()])
+    b5 = keras.Sequential([Inception(832, 256, (160, 320), (32, 128), 128),
+                           Inception(832, 384, (192, 384), (48, 128), 128),
+                           L.GlobalAveragePooling2D(), L.Flatten()])
+    return CheckedSequential(b1, b2, b3, b4, b5, L.Dense(num_classes),
+                             name="googlenet", in_channels=in_channels)
+
+
+class Residual(L.Layer):
+    """The residual block of ResNet (He et al., 2016), with an optional 1x1 shortcut.
+
+    Two 3x3 convolutions with batch normalization; the input is added before the last ReLU.
+    With ``use_1x1conv=True`` the shortcut is a 1x1 convolution (same ``strides``), needed
+    when the block changes the number of channels or (``strides=2``) halves the size.
+
+    >>> Residual(3, 6, use_1x1conv=True, strides=2)(tf.zeros((1, 8, 8, 3))).shape
+    TensorShape([1, 4, 4, 6])
+    """
+
+    def __init__(self, in_channels, num_channels, use_1x1conv=False, strides=1, **kwargs):
+        super().__init__(**kwargs)
+        if not use_1x1conv and (strides != 1 or in_channels != num_channels):
+            raise ValueError(f"Residual({in_channels}, {num_channels}, strides={strides}) "
+                             "changes the shape, so the shortcut cannot be the identity: "
+                             "pass use_1x1conv=True")
+        self.conv1 = _conv(num_channels, 3, padding="same", strides=strides)
+        self.conv2 = _conv(num_channels, 3, padding="same")
+        self.conv3 = (_conv(num_channels, 1, strides=strides) if use_1x1conv else None)
+        self.bn1 = _batch_norm()
+        self.bn2 = _batch_norm()
+        self.strides = strides
+
+    def spatial_steps(self):
+        """Size-changing steps of this block: its two 3x3 convolutions."""
+        return [("Residual.conv1", 3, self.strides, "same"), ("Residual.conv2", 3, 1, "same")]
+
+    def call(self, X, training=None):
+        Y = tf.nn.relu(self.bn1(self.conv1(X), training=training))
+        Y = self.bn2(self.conv2(Y), training=training)
+        if self.conv3 is not None:
+            X = self.conv3(X)
+        return tf.nn.relu(Y + X)
+
+
+def resnet_block(in_channels, num_channels, num_residuals, first_block=False):
+    """``num_residuals`` :class:`Residual` blocks; the first halves height and width and
+    changes the channels with a 1x1 shortcut, unless ``first_block`` is true.
+
+    >>> resnet_block(64, 128, 2)(tf.zeros((1, 24, 24, 64))).shape
+    TensorShape([1, 12, 12, 128])
+    """
+    blocks = []
+    for i in range(num_residuals):
+        if i == 0 and not first_block:
+            blocks.append(Residual(in_channels, num_channels, use_1x1conv=True, strides=2))
+        else:
+            blocks.append(Residual(num_channels, num_channels))
+    return keras.Sequential(blocks)
+
+
+def resnet18(num_classes=10, in_channels=1):
+    """ResNet-18 (He et al., 2016): a stem, four stages of two residual blocks, global pooling.
+
+    Stem: 7x7 convolution (64, stride 2), batch norm, ReLU, 3x3 max pooling (stride 2).
+    Stages of 64, 128, 256 and 512 channels; each stage after the first halves the size.
+    17 convolutions plus the dense layer make the 18 layers.
+
+    >>> resnet18()(tf.zeros((2, 96, 96, 1))).shape
+    TensorShape([2, 10])
+    """
+    b1 = keras.Sequential([_conv(64, 7, strides=2, padding="same"), _batch_norm(),
+                           L.ReLU(), L.MaxPool2D(pool_size=3, strides=2, padding="same")])
+    return CheckedSequential(
+        b1, resnet_block(64, 64, 2, first_block=True), resnet_block(64, 128, 2),
+        resnet_block(128, 256, 2), resnet_block(256, 512, 2),
+        L.GlobalAveragePooling2D(), L.Flatten(), L.Dense(num_classes),
+        name="resnet18", in_channels=in_channels)
+
+
+def conv_block(in_channels, num_channels):
+    """DenseNet's convolution block: batch norm, ReLU, 3x3 convolution (keeps the size).
+
+    >>> conv_block(3, 8)(tf.zeros((2, 8, 8, 3))).shape
+    TensorShape([2, 8, 8, 8])
+    """
+    return keras.Sequential([_batch_norm(), L.ReLU(),
+                             _conv(num_channels, 3, padding="same")])
+
+
+class DenseBlock(L.Layer):
+    """A dense block (Huang et al., 2017): each :func:`conv_block` sees all earlier outputs.
+
+    ``num_convs`` blocks of ``num_channels`` (the growth rate) each; every block's output is
+    concatenated to its input on the channel axis, so the block outputs
+    ``in_channels + num_convs * num_channels`` channels at the same height and width.
+
+    >>> DenseBlock(2, 3, 10)(tf.zeros((4, 8, 8, 3))).shape
+    TensorShape([4, 8, 8, 23])
+    """
+
+    def __init__(self, num_convs, in_channels, num_channels, **kwargs):
+        super().__init__(**kwargs)
+        self.net = [conv_block(in_channels + i * num_channels, num_channels)
+                    for i in range(num_convs)]
+        self.out_channels = in_channels + num_convs * num_channels
+
+    def spatial_steps(self):
+        """Size-changing steps of this block: none (3x3 convolutions with padding 1)."""
+        return []
+
+    def call(self, X, training=None):
+        for blk in self.net:
+            X = tf.concat([X, blk(X, training=training)], axis=-1)
+        return X
+
+
+def transition_block(in_channels, num_channels):
+    """DenseNet's transition layer: batch norm, ReLU, 1x1 convolution to ``num_channels``,
+    and 2x2 average pooling with stride 2 (halves height and width).
+
+    >>> transition_block(23, 10)(tf.zeros((4, 8, 8, 23))).shape
+    TensorShape([4, 4, 4, 10])
+    """
+    return keras.Sequential([_batch_norm(), L.ReLU(), _conv(num_channels, 1),
+                             L.AveragePooling2D(pool_size=2, strides=2)])
+
+
+def densenet(num_classes=10, in_channels=1, growth_rate=32, arch=(4, 4, 4, 4)):
+    """DenseNet (Huang et al., 2017): the ResNet stem, dense blocks and transition layers.
+
+    Starts with 64 channels; each dense block of ``n`` convolutions adds ``n *
+    growth_rate`` channels and each transition layer between blocks halves the channels
+    and the size. Batch norm, ReLU, global average pooling and a dense layer finish it.
+
+    >>> densenet()(tf.zeros((2, 96, 96, 1))).shape
+    TensorShape([2, 10])
+    """
+    layers = [_conv(64, 7, strides=2, padding="same"), _batch_norm(), L.ReLU(),
+              L.MaxPool2D(pool_size=3, strides=2, padding="same")]
+    channels = 64
+    for i, num_convs in enumerate(arch):
+        layers.append(DenseBlock(num_convs, channels, growth_rate))
+        channels += num_convs * growth_rate
+        if i != len(arch) - 1:
+            layers.append(transition_block(channels, channels // 2))
+            channels //= 2
+    layers += [_batch_norm(), L.ReLU(), L.GlobalAveragePooling2D(), L.Flatten(),
+               L.Dense(num_classes)]
+    return CheckedSequential(*layers, name="densenet", in_channels=in_channels)
+
+
+# --------------------------------------------------------------------------- inspection
+def _steps_of(layers, prefix):
+    steps = []
+    for i, child in enumerate(layers):
+        path = f"{prefix}{i}"
+        label = f"layer {path} ({type(child).__name__})"
+        if hasattr(child, "spatial_steps"):
+            steps.extend((f"layer {path} {n}", k, s, p) for n, k, s, p in child.spatial_steps())
+        elif isinstance(child, (L.Conv2D, L.MaxPooling2D, L.AveragePooling2D)):
+            kernel = child.kernel_size if isinstance(child, L.Conv2D) else child.pool_size
+            steps.append((label, kernel[0], child.strides[0], child.padding))
+        elif isinstance(child, keras.Sequential):
+            steps.extend(_steps_of(child.layers, path + "."))
+    return steps
+
+
+def spatial_steps(net):
+    """The size-changing steps ``(name, kernel, stride, padding)`` of a network, in order.
+
+    Convolutions and max/average pooling are steps; blocks with a ``spatial_steps()``
+    method describe themselves; ``keras.Sequential`` containers are searched recursively.
+    See :mod:`d2lmini.netsummary` for what is computed from them.
+
+    >>> spatial_steps(keras.Sequential([L.Conv2D(6, 5, padding="same"), L.AveragePooling2D(2)]))
+    [('layer 0 (Conv2D)', 5, 1, 'same'), ('layer 1 (AveragePooling2D)', 2, 2, 'valid')]
+    """
+    return _steps_of(net.layers, "")
+
+
+def count_parameters(net):
+    """Number of trainable parameters (PyTorch: ``requires_grad``; batch-norm running
+    statistics are buffers, not parameters).
+
+    >>> count_parameters(lenet())
+    61706
+    """
+    return sum(math.prod(w.shape) for w in net.trainable_weights)
+
+
+class _Summary(list):
+    """Rows ``(layer, output shape, params)`` plus ``.params`` and ``.macs`` totals."""
+
+    def __str__(self):
+        return netsummary.format_table(self, self.params, self.macs)
+
+
+def _all_layers(layer):
+    """``layer`` and every layer inside it, depth first."""
+    found = [layer]
+    for child in getattr(layer, "_layers", []) or []:
+        found.extend(_all_layers(child))
+    return found
+
+
+def layer_summary(net, input_shape, show=True):
+    """Print (or return) a layer-by-layer table of output shapes for one example.
+
+    Parameters
+    ----------
+    net : keras.Sequential
+        Its top-level layers are the rows of the table.
+    input_shape : tuple
+        Shape of the input, NHWC, e.g. ``(1, 224, 224, 1)``; a leading batch size of 1 is
+        added when three numbers are given.
+    show : bool
+        Print the table (layer, output shape, trainable parameters), followed by the total
+        parameters and the multiply-adds per example (counted with
+        :func:`d2lmini.arithmetic.count_macs` for every convolution and dense layer).
+
+    Returns
+    -------
+    None when ``show`` is true (the table is printed, so a notebook shows it once);
+    otherwise a list of ``(layer, output shape, params)`` with attributes ``params`` and
+    ``macs`` (print it to get the table).
+
+    Examples
+    --------
+    >>> rows = layer_summary(lenet(), (28, 28, 1), show=False)
+    >>> rows[0], rows.macs
+    (('Conv2D', (1, 28, 28, 6), 156), 416520)
+    """
+    input_shape = tuple(int(d) for d in input_shape)
+    if len(input_shape) == 3:
+        input_shape = (1,) + input_shape
+    if len(input_shape) != 4:
+        raise ValueError(f"input_shape must be (batch, height, width, channels), got "
+                         f"{input_shape}")
+    X = tf.zeros(input_shape)
+    if isinstance(net, CheckedSequential):
+        net.check_input(X)
+    macs = []
+    wrapped = []
+
+    def counting(layer):
+        original = layer.call
+
+        def call(x, *args, **kwargs):
+            if isinstance(layer, L.Conv2D):
+                spec = arithmetic.Conv(int(x.shape[-1]), layer.filters,
+                                       tuple(layer.kernel_size), tuple(layer.strides),
+                                       layer.padding, tuple(layer.dilation_rate),
+                                       layer.groups, layer.use_bias)
+                macs.append(arithmetic.count_macs(spec, input_size=tuple(x.shape[1:3])))
+            else:
+                spec = arithmetic.Dense(int(x.shape[-1]), layer.units, layer.use_bias)
+                macs.append(arithmetic.count_macs(spec) * (math.prod(x.shape[1:-1])))
+            return original(x, *args, **kwargs)
+        return call
+
+    for layer in _all_layers(net):
+        if isinstance(layer, (L.Conv2D, L.Dense)):
+            layer.call = counting(layer)
+            wrapped.append(layer)
+    rows = _Summary()
+    try:
+        for layer in net.layers:
+            X = layer(X, training=False)
+            rows.append((type(layer).__name__, tuple(int(d) for d in X.shape),
+                         count_parameters(layer)))
+    finally:
+        for layer in wrapped:
+            del layer.call
+    rows.params = count_parameters(net)
+    rows.macs = sum(macs)
+    if show:
+        print(rows)
+        return None
+    return rows
