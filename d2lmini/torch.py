@@ -6,6 +6,8 @@ from .backend_torch.devices import *  # noqa: F401,F403
 from .backend_torch.data import *  # noqa: F401,F403
 from .backend_torch.train import *  # noqa: F401,F403
 from .backend_torch.models import *  # noqa: F401,F403
+from .backend_torch.cifar10 import *  # noqa: F401,F403
+from .backend_torch.augment import *  # noqa: F401,F403
 from .config import budget, quick_mode  # noqa: F401
 from .plotting import Animator, plot, set_axes, set_figsize, show_images, use_svg_display  # noqa: F401
 from .utils import Accumulator, Timer  # noqa: F401
