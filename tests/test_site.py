@@ -61,6 +61,10 @@ def _pages():
 
 
 PAGES = _pages()
+# Links seen by test_page_loads_cleanly, {absolute URL: page}, so that the link test need
+# not load every page a second time (it loads whatever is missing when run alone).
+_LINKS_BY_PAGE: dict[str, list[str]] = {}
+LINKS_JS = "() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -273,6 +277,7 @@ def test_page_loads_cleanly(visit, page):
         error: m.querySelector('mjx-merror') !== null}))""")
     untypeset = [m["text"] for m in math if not m["typeset"] or m["error"]]
     assert not untypeset, f"formulas not typeset on {page}: {untypeset}"
+    _LINKS_BY_PAGE[page] = p.evaluate(LINKS_JS)
 
 
 def test_math_is_rendered_locally(visit, chapter):
@@ -296,8 +301,10 @@ def test_internal_links_resolve(visit, server):
     v = visit()
     links = {}
     for page in PAGES:
-        p = v.open(page)
-        for href in p.evaluate("() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"):
+        hrefs = _LINKS_BY_PAGE.get(page)
+        if hrefs is None:
+            hrefs = v.open(page).evaluate(LINKS_JS)
+        for href in hrefs:
             if href.startswith(server):
                 links.setdefault(href, page)
     assert links
