@@ -163,7 +163,6 @@ class Visit:
                     }
                     await document.fonts.ready;
                 }""")
-        self.page.wait_for_load_state("networkidle")
 
     def problems(self):
         return {
@@ -462,3 +461,34 @@ def test_screenshots(visit, chapter):
     for name in ("home.png", "chapter-pytorch.png", "chapter-tensorflow.png"):
         assert (SCREENSHOTS / name).stat().st_size > 10_000
     v.assert_clean()
+
+
+def test_site_works_from_disk(browser, chapter):
+    """Opened as files (a USB stick, no server): formulas, tabs, the remembered framework and
+    search all work, with no error and no request leaving the disk."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    errors, remote = [], []
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and errors.append(f"{page.url}: {m.text}"))
+        page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+        page.on("requestfailed", lambda r: errors.append(f"{r.url} ({r.failure})"))
+        page.on("request", lambda r: r.url.startswith("file:") or r.url.startswith("data:")
+                or remote.append(r.url))
+        page.goto((SITE / chapter).as_uri(), wait_until="load")
+        page.evaluate("async () => { await MathJax.startup.promise; await document.fonts.ready; }")
+        assert page.evaluate("() => document.querySelectorAll('mjx-container').length") > 0
+        page.locator('.fw-tabs:not(.fw-tabs--single) .fw-tabs__tab[data-fw="tensorflow"]').first.click()
+        _assert_framework_shown(page, "tensorflow")
+        page.goto((SITE / "book" / "intro.html").as_uri(), wait_until="load")
+        page.goto((SITE / chapter).as_uri(), wait_until="load")
+        _assert_framework_shown(page, "tensorflow")
+        title = page.evaluate("() => document.querySelector('h1').textContent")
+        word = max(re.findall(r"[A-Za-z]{4,}", title), key=len)
+        page.goto((SITE / "search.html").as_uri() + f"?q={word}", wait_until="load")
+        page.locator(f"#search-results a[href*='{chapter.rsplit('.', 1)[0]}']").first.wait_for(
+            timeout=15000)
+        assert not errors, "\n".join(errors)
+        assert not remote, remote
+    finally:
+        context.close()

@@ -191,6 +191,9 @@ def _page_context(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
+    # MathJax on every page, not only on pages with formulas in their body: chapter titles
+    # with math appear in every page's navigation (and on the search page).
+    app.set_html_assets_policy("always")
     app.connect("config-inited", _configure)
     app.connect("env-updated", _export)
     # After the book theme has built its header buttons (priority 501).
@@ -198,6 +201,7 @@ def setup(app):
     app.connect("html-page-context", _tidy_assets, priority=600)
     # Loaded in <head> without defer so the reader's framework is applied before first paint.
     app.add_js_file("framework-tabs.js")
+    app.add_js_file("cnnbook.js")
     app.add_css_file("framework-tabs.css")
     app.add_css_file("cnnbook.css")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
