@@ -259,6 +259,25 @@ def test_site_has_pages():
     assert "index.html" in PAGES and _chapters(), PAGES
 
 
+def test_no_remote_assets_in_files():
+    """No page or style sheet even names a remote script, style sheet, font or image (the
+    browser tests below see only what a visit loads; this also covers what loads on demand)."""
+    if not PAGES:
+        pytest.skip("no built site at _build/html (run `make book` first; `make test` does)")
+    remote = re.compile(
+        r"""<(?:script|img|iframe|source|embed)\b[^>]*\bsrc=["']?(?:https?:)?//"""
+        r"""|<link\b(?=[^>]*\brel=["']?(?:stylesheet|preload|icon|modulepreload|prefetch))"""
+        r"""[^>]*\bhref=["']?(?:https?:)?//"""
+        r"""|@import\s+(?:url\()?["']?(?:https?:)?//|url\(["']?(?:https?:)?//""", re.I)
+    found = []
+    for path in sorted(SITE.rglob("*")):
+        if path.suffix not in (".html", ".css") or "_screenshots" in path.parts:
+            continue
+        for m in remote.finditer(path.read_text(encoding="utf-8", errors="replace")):
+            found.append(f"{path.relative_to(SITE)}: {m.group(0)[:120]}")
+    assert not found, "\n".join(found)
+
+
 @pytest.mark.parametrize("page", PAGES or ["index.html"])
 def test_page_loads_cleanly(visit, page):
     """No console errors, no failed, erroring or external requests, every image loaded,
