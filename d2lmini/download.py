@@ -60,7 +60,8 @@ def download(url, dest, sha256=None, md5=None, verify=None, timeout=30, progress
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+    # A hidden temporary name that keeps the file's suffix (``verify`` may look at it).
+    fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix="-" + dest.name, dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as out:
             digests = _stream(url, out, timeout, progress)

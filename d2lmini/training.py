@@ -80,8 +80,13 @@ class TrainResult:
     def save(self, path, **extra):
         """Write the run as a small JSON file (for comparison chapters); return the path.
 
-        Keyword arguments are stored under ``extra`` (e.g. ``model="AlexNet"``).
+        Keyword arguments are stored under ``extra`` (e.g. ``model="AlexNet"``). A quick-mode
+        run is a smoke test, not a result: it is not written (``None`` is returned), so the
+        test suite never overwrites the results of real runs.
         """
+        if self.quick:
+            print(f"quick mode: not writing {path}")
+            return None
         self.extra.update(extra)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,93 @@
+"""Write single-framework copies of the book's notebooks.
+
+Each chapter holds PyTorch cells (tag ``pytorch``) and TensorFlow cells (tag
+``tensorflow``) side by side. A student who uses one framework can take a copy with only
+that framework's code::
+
+    python -m d2lmini.export notebooks/08-lenet.ipynb --out exports
+    # -> exports/pytorch/08-lenet.ipynb and exports/tensorflow/08-lenet.ipynb
+
+In the TensorFlow copy the name ``d2ltf`` (used in the two-framework notebooks, where
+``d2l`` is taken by PyTorch) becomes ``d2l``, as in the d2l book.
+"""
+import argparse
+import copy
+import json
+import re
+import sys
+from pathlib import Path
+
+FRAMEWORKS = ("pytorch", "tensorflow")
+_RENAMES = {"tensorflow": [(re.compile(r"\bd2ltf\b"), "d2l")], "pytorch": []}
+
+
+def cell_framework(cell):
+    """'pytorch', 'tensorflow' or None (a cell for both)."""
+    tags = cell.get("metadata", {}).get("tags", [])
+    found = [t for t in tags if t in FRAMEWORKS]
+    if len(found) > 1:
+        raise ValueError(f"a cell is tagged with both frameworks: {tags}")
+    return found[0] if found else None
+
+
+def single_framework(nb, framework):
+    """A copy of notebook ``nb`` (a dict) holding only ``framework``'s and shared cells."""
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
+    out = copy.deepcopy(nb)
+    cells = []
+    for cell in out["cells"]:
+        if cell_framework(cell) not in (None, framework):
+            continue
+        if cell["cell_type"] == "code":
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            for pattern, repl in _RENAMES[framework]:
+                source = pattern.sub(repl, source)
+            cell["source"] = source
+        cells.append(cell)
+    label = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}[framework]
+    note = {"cell_type": "markdown", "metadata": {"tags": ["export-note"]},
+            "source": f"*This is the {label}-only copy of this chapter; the book's version "
+                      f"shows PyTorch and TensorFlow side by side.*"}
+    title_at = next((i for i, c in enumerate(cells) if c["cell_type"] == "markdown"), -1)
+    cells.insert(title_at + 1, note)
+    out["cells"] = cells
+    out.setdefault("metadata", {})["d2lmini_framework"] = framework
+    return out
+
+
+def export(paths, out_dir, frameworks=FRAMEWORKS):
+    """Write ``out_dir/<framework>/<name>.ipynb`` for every notebook; return the paths."""
+    written = []
+    for path in map(Path, paths):
+        if path.suffix != ".ipynb":
+            raise ValueError(f"{path} is not a .ipynb notebook")
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for fw in frameworks:
+            target = Path(out_dir) / fw / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(single_framework(nb, fw), indent=1,
+                                         ensure_ascii=False) + "\n", encoding="utf-8")
+            written.append(target)
+    return written
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m d2lmini.export", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="+", help="notebooks (.ipynb) to export")
+    parser.add_argument("--out", default="exports", help="output folder (default: exports)")
+    parser.add_argument("--framework", choices=FRAMEWORKS + ("both",), default="both")
+    args = parser.parse_args(argv)
+    frameworks = FRAMEWORKS if args.framework == "both" else (args.framework,)
+    try:
+        written = export(args.notebooks, args.out, frameworks)
+    except (OSError, ValueError) as e:
+        parser.exit(2, f"error: {e}\n")
+    for path in written:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

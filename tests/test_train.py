@@ -1,0 +1,138 @@
+"""train_ch6 in both backends: it learns on real data, reports honestly, fails clearly."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from d2lmini import tensorflow as d2ltf  # noqa: I001 (before TensorFlow)
+import keras
+import torch
+from torch import nn
+
+from d2lmini import torch as d2l
+from d2lmini.training import NonFiniteLossError, TrainResult
+
+
+@pytest.fixture
+def subset(monkeypatch, no_budget):
+    """A real subset of Fashion-MNIST: 6,000 training and 2,000 test images."""
+    monkeypatch.setenv("D2LMINI_MAX_EXAMPLES", "6000")
+    monkeypatch.setenv("D2LMINI_MAX_TEST_EXAMPLES", "2000")
+
+
+def small_cnn_torch():
+    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(16 * 7 * 7, 10))
+
+
+def small_cnn_tf():
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(8, 3, padding="same", activation="relu"), keras.layers.MaxPool2D(2),
+        keras.layers.Conv2D(16, 3, padding="same", activation="relu"), keras.layers.MaxPool2D(2),
+        keras.layers.Flatten(), keras.layers.Dense(10)])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend, make_net", [(d2l, small_cnn_torch), (d2ltf, small_cnn_tf)],
+                         ids=["pytorch", "tensorflow"])
+def test_learns_on_real_data(subset, backend, make_net, capsys):
+    torch.manual_seed(0)
+    keras.utils.set_random_seed(0)
+    train_iter, test_iter = backend.load_data_fashion_mnist(32)
+    result = backend.train_ch6(make_net(), train_iter, test_iter, 3, 0.05, backend.try_gpu())
+    h = result.history
+    assert h["epoch"] == [1, 2, 3]
+    assert h["test_acc"][-1] > 0.70, h
+    assert h["train_loss"][-1] < h["train_loss"][0] < math.log(10)
+    assert h["train_acc"][-1] > h["train_acc"][0]
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith(f"loss {h['train_loss'][-1]:.3f}, train acc ")
+    assert "examples/sec on " in line and "6,000 of 60,000 train" in line
+    assert result.examples_per_sec > 0 and result.train_examples == 6000
+
+
+def batches_with_nan_at(step, layout):
+    """Ten random batches of 16 images; batch number ``step`` (1-based) is all NaN."""
+    rng = np.random.default_rng(0)
+    shape = (16, 1, 28, 28) if layout == "NCHW" else (16, 28, 28, 1)
+    out = []
+    for i in range(1, 11):
+        X = rng.random(shape, dtype=np.float32)
+        if i == step:
+            X[:] = np.nan   # a whole batch, so that max pooling cannot hide it
+        out.append((X, rng.integers(0, 10, 16)))
+    return out
+
+
+def test_nan_loss_stops_training_and_names_the_step():
+    data = [(torch.from_numpy(X), torch.from_numpy(y)) for X, y in batches_with_nan_at(3, "NCHW")]
+    with pytest.raises(NonFiniteLossError, match="nan at step 3"):
+        d2l.train_ch6(small_cnn_torch(), data, data, 1, 0.1, "cpu", verbose=False)
+    data = batches_with_nan_at(7, "NHWC")
+    with pytest.raises(NonFiniteLossError, match="nan at step 7"):
+        d2ltf.train_ch6(small_cnn_tf, data, data, 1, 0.1, "/CPU:0", verbose=False)
+
+
+def test_nonfinite_check_points_at_the_first_bad_step():
+    from d2lmini.training import first_nonfinite
+    first_nonfinite([2.3, 2.2], 1)   # finite: no error
+    with pytest.raises(NonFiniteLossError, match="inf at step 12"):
+        first_nonfinite([2.0, 1.9, float("inf"), float("nan")], 10)
+
+
+@pytest.mark.parametrize("device", ["cuda:7", "tpu", "gpu:3"])
+def test_unknown_or_missing_device_is_a_value_error(device):
+    with pytest.raises(ValueError, match="device"):
+        d2l.resolve_device(device)
+
+
+@pytest.mark.parametrize("device", ["/GPU:7", "/TPU:0", 42])
+def test_unknown_or_missing_tf_device_is_a_value_error(device):
+    with pytest.raises(ValueError, match="device"):
+        d2ltf.resolve_device(device)
+
+
+def test_try_gpu_falls_back_to_cpu_without_gpus():
+    if d2l.num_gpus() == 0:
+        assert str(d2l.try_gpu()) == "cpu" and d2l.try_all_gpus() == [torch.device("cpu")]
+    if d2ltf.num_gpus() == 0:
+        assert d2ltf.try_gpu() == "/CPU:0" and d2ltf.try_all_gpus() == ["/CPU:0"]
+    with pytest.raises(ValueError):
+        d2l.try_gpu(-1)
+
+
+@pytest.mark.parametrize("epochs, lr", [(0, 0.1), (2.5, 0.1), (1, 0), (1, -0.1), (1, "0.1")])
+def test_bad_epochs_or_lr_is_a_value_error(epochs, lr):
+    with pytest.raises(ValueError):
+        d2l.train_ch6(small_cnn_torch(), [], [], epochs, lr, "cpu")
+
+
+def test_result_round_trips_through_json(tmp_path):
+    r = TrainResult("pytorch", "cpu", {"epoch": [1], "train_loss": [0.5], "train_acc": [0.8],
+                                       "test_acc": [0.75]}, 1234.5, 6000, 60000, 2000, 10000,
+                    1, 10, (28, 28), 64, 0.1, 4.9)
+    assert r.budgeted
+    assert "6,000 of 60,000 train" in r.summary() and "1 of 10 epochs" in r.summary()
+    path = r.save(tmp_path / "run.json", model="tiny")
+    data = json.loads(path.read_text())
+    assert data["extra"] == {"model": "tiny"} and data["summary"] == r.summary()
+    back = TrainResult.load(path)
+    assert back.final == r.final and back.image_size == (28, 28)
+
+
+def test_quick_runs_are_not_saved_as_results(tmp_path):
+    r = TrainResult("pytorch", "cpu", {"epoch": [1], "train_loss": [0.5], "train_acc": [0.8],
+                                       "test_acc": [0.75]}, 1.0, 2000, 60000, 1000, 10000,
+                    1, 10, (28, 28), 64, 0.1, 4.9, quick=True)
+    assert r.save(tmp_path / "run.json") is None
+    assert not (tmp_path / "run.json").exists()
+
+
+def test_accuracy_counts_correct_predictions():
+    y_hat = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]], dtype=np.float32)
+    y = np.array([1, 1, 1])
+    assert int(d2l.accuracy(torch.tensor(y_hat), torch.tensor(y))) == 2
+    assert int(d2ltf.accuracy(y_hat, y)) == 2
