@@ -1,0 +1,60 @@
+"""The single-framework exporter."""
+import json
+
+import pytest
+
+from d2lmini import export
+
+
+def cell(kind, src, tags=()):
+    c = {"cell_type": kind, "metadata": {"tags": list(tags)}, "source": src}
+    if kind == "code":
+        c.update(outputs=[], execution_count=None)
+    return c
+
+
+NB = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+    cell("markdown", "# Title"),
+    cell("code", "import numpy as np"),
+    cell("code", "from d2lmini import torch as d2l\nd2l.try_gpu()", ["pytorch"]),
+    cell("code", "from d2lmini import tensorflow as d2ltf\nd2ltf.try_gpu()", ["tensorflow"]),
+    cell("markdown", "Both."),
+]}
+
+
+def test_pytorch_copy_drops_tensorflow_cells():
+    out = export.single_framework(NB, "pytorch")
+    sources = [export_src(c) for c in out["cells"]]
+    assert not any("tensorflow" in s for s in sources)
+    assert any("d2l.try_gpu()" in s for s in sources)
+    assert "PyTorch-only copy" in sources[1]
+    assert len(NB["cells"]) == 5   # the input is not modified
+
+
+def test_tensorflow_copy_renames_d2ltf_to_d2l():
+    out = export.single_framework(NB, "tensorflow")
+    code = [export_src(c) for c in out["cells"] if c["cell_type"] == "code"]
+    assert code == ["import numpy as np",
+                    "from d2lmini import tensorflow as d2l\nd2l.try_gpu()"]
+
+
+def test_cell_with_both_tags_is_an_error():
+    bad = {"cells": [cell("code", "x", ["pytorch", "tensorflow"])]}
+    with pytest.raises(ValueError, match="both frameworks"):
+        export.single_framework(bad, "pytorch")
+
+
+def test_command_line_writes_both_copies(tmp_path, capsys):
+    src = tmp_path / "ch.ipynb"
+    src.write_text(json.dumps(NB))
+    assert export.main([str(src), "--out", str(tmp_path / "out")]) == 0
+    for fw in ("pytorch", "tensorflow"):
+        nb = json.loads((tmp_path / "out" / fw / "ch.ipynb").read_text())
+        assert nb["metadata"]["d2lmini_framework"] == fw
+    with pytest.raises(SystemExit):
+        export.main([str(tmp_path / "ch.md"), "--out", str(tmp_path / "x")])
+    assert "not a .ipynb" in capsys.readouterr().err
+
+
+def export_src(c):
+    return "".join(c["source"]) if isinstance(c["source"], list) else c["source"]

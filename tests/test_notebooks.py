@@ -1,0 +1,104 @@
+"""The committed notebooks as a whole: paired twins, tags, outputs, table of contents."""
+import json
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+MACHINE_PATH = re.compile(r"(/home/|/root/|/tmp/|/work/|/Users/|C:\\\\Users)")
+
+
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def notebook(request):
+    return request.param, json.loads(request.param.read_text(encoding="utf-8"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found"
+
+
+def test_twin_exists_and_matches(notebook):
+    path, _ = notebook
+    twin = path.with_suffix(".md")
+    assert twin.exists(), f"{path.name} has no MyST twin; run: jupytext --sync {path}"
+    a, b = jupytext.read(path), jupytext.read(twin)
+    cells_a = [(c.cell_type, c.source.strip()) for c in a.cells]
+    cells_b = [(c.cell_type, c.source.strip()) for c in b.cells]
+    assert cells_a == cells_b, f"{twin.name} is out of sync; run: jupytext --sync {path}"
+    tags_a = [c.metadata.get("tags", []) for c in a.cells]
+    tags_b = [c.metadata.get("tags", []) for c in b.cells]
+    assert tags_a == tags_b, f"cell tags differ between {path.name} and {twin.name}"
+
+
+def test_framework_tags_are_known_and_exclusive(notebook):
+    path, nb = notebook
+    for cell in code_cells(nb):
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        assert not {"pytorch", "tensorflow"} <= tags, f"{path.name}: a cell has both tags"
+        if "import torch" in source(cell) and "tensorflow" in tags:
+            pytest.fail(f"{path.name}: a TensorFlow cell imports torch")
+
+
+def test_both_frameworks_are_present(notebook):
+    path, nb = notebook
+    tags = {t for c in code_cells(nb) for t in c.get("metadata", {}).get("tags", [])}
+    assert {"pytorch", "tensorflow"} <= tags, f"{path.name} lacks a framework's cells"
+
+
+def test_outputs_are_committed_and_clean(notebook):
+    path, nb = notebook
+    cells = code_cells(nb)
+    assert any(c.get("outputs") for c in cells), f"{path.name} has no committed outputs"
+    for cell in cells:
+        for out in cell.get("outputs", []):
+            assert out["output_type"] != "error", f"{path.name}: an error output"
+            text = json.dumps(out)
+            assert not MACHINE_PATH.search(text), \
+                f"{path.name}: a machine path in an output: {MACHINE_PATH.search(text)[0]}..."
+
+
+def test_committed_outputs_are_not_from_quick_mode(notebook):
+    path, nb = notebook
+    for cell in code_cells(nb):
+        for out in cell.get("outputs", []):
+            if "quick mode" in json.dumps(out):
+                pytest.fail(f"{path.name}: committed outputs come from a quick-mode run; "
+                            "execute the notebook without D2LMINI_QUICK")
+
+
+def test_every_chapter_ends_with_exercises(notebook):
+    path, nb = notebook
+    headings = [source(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    assert any(re.search(r"^#+ Exercises", h, re.M) for h in headings), \
+        f"{path.name} has no Exercises section"
+
+
+def test_every_notebook_is_in_the_table_of_contents():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.add(node["file"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(toc)
+    missing = [p.stem for p in NOTEBOOKS if f"notebooks/{p.stem}" not in files]
+    assert not missing, f"notebooks missing from _toc.yml: {missing}"
