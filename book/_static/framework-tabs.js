@@ -143,7 +143,20 @@
     }
     root.classList.add("fw-tabs-ready");
     select(root.getAttribute("data-framework") || DEFAULT, null);
+    revealTarget();
   }
+
+  // A link to an anchor inside the other framework's panel (e.g. a figure in a TensorFlow
+  // output) switches this page to that framework, without changing the stored choice.
+  function revealTarget() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    var panel = target && target.closest && target.closest(".fw-tabs__panel");
+    if (!panel || panel.getClientRects().length > 0) return;
+    select(panel.getAttribute("data-fw"), null);
+    target.scrollIntoView();
+  }
+  window.addEventListener("hashchange", revealTarget);
 
   document.addEventListener("click", function (event) {
     var tab = event.target.closest && event.target.closest(".fw-tabs__tab");
