@@ -55,6 +55,28 @@ def apply_budget(images, labels, split):
     return images, labels, total
 
 
+def build_loaders(loader_cls, arrays, batch_size, resize, name, train_kwargs=None, **kwargs):
+    """Budgeted train and test loaders of one backend over ``arrays``.
+
+    ``arrays`` is ``(train_images, train_labels, test_images, test_labels)`` as numpy;
+    ``loader_cls`` a backend's ``ArrayLoader`` (or a subclass): ``kwargs`` go to both
+    loaders, ``train_kwargs`` (e.g. ``{"augment": True}``) to the training loader only. The
+    training loader shuffles with the configured seed; a line says when a budget applies.
+    """
+    X_train, y_train, X_test, y_test = arrays
+    X_train, y_train, n_train = apply_budget(X_train, y_train, "train")
+    X_test, y_test, n_test = apply_budget(X_test, y_test, "test")
+    train_iter = loader_cls(X_train, y_train, batch_size, shuffle=True, resize=resize,
+                            total_examples=n_train, seed=config.seed(), **kwargs,
+                            **(train_kwargs or {}))
+    test_iter = loader_cls(X_test, y_test, batch_size, shuffle=False, resize=resize,
+                           total_examples=n_test, **kwargs)
+    note = describe(name, train_iter, test_iter)
+    if note:
+        print(note)
+    return train_iter, test_iter
+
+
 def describe(name, train_iter, test_iter):
     """One line saying what a loader returned, printed when a budget is in force."""
     budget = config.budget()

@@ -5,7 +5,6 @@ import numpy as np
 import tensorflow as tf
 
 from .. import fashion_mnist, loading
-from .. import config
 
 __all__ = ["ArrayLoader", "load_data_fashion_mnist", "get_fashion_mnist_labels"]
 
@@ -96,17 +95,8 @@ def load_data_fashion_mnist(batch_size, resize=None):
     """
     loading.check_batch_size(batch_size)
     loading.check_resize(resize, (28, 28))
-    X_train, y_train, X_test, y_test = fashion_mnist.load_arrays()
-    X_train, y_train, n_train = loading.apply_budget(X_train, y_train, "train")
-    X_test, y_test, n_test = loading.apply_budget(X_test, y_test, "test")
-    train_iter = ArrayLoader(X_train, y_train, batch_size, shuffle=True, resize=resize,
-                             total_examples=n_train, seed=config.seed())
-    test_iter = ArrayLoader(X_test, y_test, batch_size, shuffle=False, resize=resize,
-                            total_examples=n_test)
-    note = loading.describe("Fashion-MNIST", train_iter, test_iter)
-    if note:
-        print(note)
-    return train_iter, test_iter
+    return loading.build_loaders(ArrayLoader, fashion_mnist.load_arrays(), batch_size, resize,
+                                 "Fashion-MNIST")
 
 
 get_fashion_mnist_labels = fashion_mnist.text_labels
