@@ -19,6 +19,15 @@ F = torch.nn.functional
 N_RANDOM = 300  # random configurations per comparison
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """These tensors are tiny: one thread avoids thread start-up and contention costs."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _configs(seed, count, ks=(1, 7), strides=(1, 4), pads=(0, 3), dils=(1, 3), sizes=(1, 24)):
     rng = random.Random(seed)
     for _ in range(count):
