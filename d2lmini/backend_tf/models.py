@@ -74,9 +74,11 @@ class CheckedSequential(keras.Sequential):
             netsummary.check_input_size(self.steps, int(shape[1]), int(shape[2]),
                                         self.model_name, self.image_size)
 
-    def call(self, inputs, training=None, mask=None):
+    def __call__(self, inputs, *args, **kwargs):
+        # Checked here rather than in call(), where Keras would wrap the error in its own
+        # multi-line message.
         self.check_input(inputs)
-        return super().call(inputs, training=training, mask=mask)
+        return super().__call__(inputs, *args, **kwargs)
 
 
 def _conv(out_channels, kernel_size, activation=None, **kwargs):
