@@ -1,0 +1,90 @@
+"""The framework-free half of ``train_ch6(..., amp=...)``: which number format to train in.
+
+Mixed precision runs the forward and backward passes in a 16-bit float format while the
+weights stay in float32. It pays off only where the hardware has fast 16-bit arithmetic:
+
+* NVIDIA GPUs: float16 everywhere (with loss scaling), bfloat16 from compute capability 8.0
+  (A100, H100, RTX 30xx and later);
+* x86 CPUs with the ``avx512_bf16`` or ``amx_bf16`` instructions (Intel Cooper Lake,
+  Sapphire Rapids and later; AMD Zen 4 and later).
+
+On other CPUs bfloat16 is *emulated* (converted back and forth around float32 arithmetic)
+and much slower than float32, so ``amp=True`` keeps float32 there and says so.
+``amp="bfloat16"`` or ``amp="float16"`` forces a format, e.g. to measure that slowdown.
+
+>>> resolve("gpu", False, gpu_bf16=True)
+(None, 'float32')
+>>> resolve("gpu", True, gpu_bf16=False)
+('float16', 'mixed float16 (float32 weights)')
+>>> resolve("cpu", True, cpu_bf16=False)[0] is None
+True
+"""
+import functools
+from pathlib import Path
+
+__all__ = ["cpu_flags", "cpu_has_bf16", "resolve", "AMP_CHOICES"]
+
+AMP_CHOICES = (False, True, "bfloat16", "float16")
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_flags():
+    """The CPU feature flags listed in ``/proc/cpuinfo`` (an empty set where there is none)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        if line.startswith(("flags", "Features")):
+            return frozenset(line.split(":", 1)[1].split())
+    return frozenset()
+
+
+def cpu_has_bf16(flags=None):
+    """True if the CPU has bfloat16 instructions (``avx512_bf16`` or ``amx_bf16``)."""
+    flags = cpu_flags() if flags is None else flags
+    return any(f in flags for f in BF16_FLAGS)
+
+
+def resolve(device_kind, amp, cpu_bf16=None, gpu_bf16=False):
+    """Decide the compute format for ``train_ch6``: ``(dtype or None, description)``.
+
+    Parameters
+    ----------
+    device_kind : "cpu" or "gpu"
+    amp : False, True, "bfloat16" or "float16"
+        ``True`` picks the best format the device runs fast: bfloat16 on GPUs that support
+        it, else float16 on GPUs; bfloat16 on CPUs with bfloat16 instructions; float32
+        otherwise.
+    cpu_bf16 : bool, optional
+        Whether the CPU has bfloat16 instructions (default: read ``/proc/cpuinfo``).
+    gpu_bf16 : bool
+        Whether the GPU supports bfloat16.
+
+    Returns
+    -------
+    dtype : None, "bfloat16" or "float16"
+        ``None`` means plain float32 training.
+    description : str
+        In words, for the summary line, e.g. ``"float32 (amp=True: this CPU has no
+        bfloat16 instructions)"``.
+    """
+    if not (amp is True or amp is False or (isinstance(amp, str) and amp in AMP_CHOICES)):
+        raise ValueError(f"amp must be False, True, 'bfloat16' or 'float16', got {amp!r}")
+    if amp is False:
+        return None, "float32"
+    if isinstance(amp, str):
+        dtype = amp
+    elif device_kind == "gpu":
+        dtype = "bfloat16" if gpu_bf16 else "float16"
+    else:
+        has = cpu_has_bf16() if cpu_bf16 is None else cpu_bf16
+        if not has:
+            return None, ("float32 (amp=True, but this CPU has no bfloat16 instructions "
+                          "(avx512_bf16/amx_bf16), where bfloat16 is emulated and slower; "
+                          "amp='bfloat16' forces it)")
+        dtype = "bfloat16"
+    if device_kind == "cpu" and dtype == "float16":
+        raise ValueError("amp='float16' needs a GPU; on a CPU use amp='bfloat16' or amp=True")
+    return dtype, f"mixed {dtype} (float32 weights)"
