@@ -1,0 +1,103 @@
+"""train_ch6(..., amp=...): the choice of number format, what runs on a CPU without bfloat16
+instructions, and that forced bfloat16 really computes in bfloat16 and still learns."""
+import pytest
+
+from d2lmini import tensorflow as d2ltf  # noqa: I001 (before TensorFlow)
+import keras
+import tensorflow as tf
+import torch
+from torch import nn
+
+from d2lmini import precision
+from d2lmini import torch as d2l
+
+
+@pytest.fixture
+def small(monkeypatch, no_budget):
+    """A real subset of Fashion-MNIST: 1,024 training and 512 test images."""
+    monkeypatch.setenv("D2LMINI_MAX_EXAMPLES", "1024")
+    monkeypatch.setenv("D2LMINI_MAX_TEST_EXAMPLES", "512")
+
+
+def net_torch():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(8 * 14 * 14, 10))
+
+
+def net_tf():
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([
+        keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+        keras.layers.MaxPool2D(2), keras.layers.Flatten(), keras.layers.Dense(10)])
+
+
+@pytest.mark.parametrize("kind, amp, cpu_bf16, gpu_bf16, want", [
+    ("cpu", False, True, False, None),
+    ("cpu", True, False, False, None),            # emulated bf16 would be slower
+    ("cpu", True, True, False, "bfloat16"),       # avx512_bf16 / AMX
+    ("cpu", "bfloat16", False, False, "bfloat16"),  # forced
+    ("gpu", True, False, False, "float16"),       # e.g. a T4 or V100
+    ("gpu", True, False, True, "bfloat16"),       # A100, H100
+    ("gpu", "float16", False, True, "float16"),
+])
+def test_amp_picks_the_format_the_hardware_runs_fast(kind, amp, cpu_bf16, gpu_bf16, want):
+    dtype, words = precision.resolve(kind, amp, cpu_bf16=cpu_bf16, gpu_bf16=gpu_bf16)
+    assert dtype == want
+    assert words.startswith("float32" if want is None else f"mixed {want}")
+
+
+@pytest.mark.parametrize("amp", [1, "fp8", "bf16", None, 0.5])
+def test_bad_amp_values_are_value_errors(amp):
+    with pytest.raises(ValueError, match="amp must be"):
+        precision.resolve("cpu", amp)
+
+
+def test_float16_on_a_cpu_is_refused():
+    with pytest.raises(ValueError, match="needs a GPU"):
+        precision.resolve("cpu", "float16")
+
+
+def test_cpu_flags_decide_bf16_support():
+    assert precision.cpu_has_bf16({"avx2", "avx512_bf16"})
+    assert precision.cpu_has_bf16({"amx_bf16", "amx_tile"})
+    assert not precision.cpu_has_bf16({"fma", "avx", "avx2"})
+
+
+@pytest.mark.parametrize("backend, make_net", [(d2l, net_torch), (d2ltf, lambda: net_tf)],
+                         ids=["pytorch", "tensorflow"])
+def test_amp_true_says_what_it_does_on_this_cpu(small, backend, make_net, capsys):
+    train_iter, test_iter = backend.load_data_fashion_mnist(128)
+    result = backend.train_ch6(make_net(), train_iter, test_iter, 1, 0.1, "cpu", verbose=True,
+                               amp=True)
+    out = capsys.readouterr().out
+    expected = "mixed bfloat16" if precision.cpu_has_bf16() else "float32 (amp=True, but"
+    assert f"precision: {expected}" in out
+    assert result.extra["precision"].startswith(expected)
+
+
+@pytest.mark.slow
+def test_forced_bfloat16_computes_in_bfloat16_and_learns_pytorch(small):
+    net = net_torch()
+    seen = []
+    net[0].register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    train_iter, test_iter = d2l.load_data_fashion_mnist(64)
+    result = d2l.train_ch6(net, train_iter, test_iter, 2, 0.1, "cpu", verbose=False,
+                           amp="bfloat16")
+    assert set(seen) == {torch.bfloat16}
+    assert all(p.dtype == torch.float32 for p in net.parameters())  # float32 master weights
+    assert result.history["test_acc"][-1] > 0.5, result.history
+    assert result.extra["precision"] == "mixed bfloat16 (float32 weights)"
+
+
+@pytest.mark.slow
+def test_forced_bfloat16_computes_in_bfloat16_and_learns_tensorflow(small):
+    train_iter, test_iter = d2ltf.load_data_fashion_mnist(64)
+    net = net_tf()
+    result = d2ltf.train_ch6(net, train_iter, test_iter, 2, 0.1, "/CPU:0", verbose=False,
+                             amp="bfloat16")
+    assert result.history["test_acc"][-1] > 0.5, result.history
+    assert all(v.dtype == "float32" for v in net.trainable_variables)
+    # The model gets its own dtype policy back: afterwards it computes in float32 again.
+    assert net(tf.zeros((1, 28, 28, 1))).dtype == tf.float32
+    assert all(layer.dtype_policy.name == "float32" for layer in net.layers)
