@@ -45,5 +45,16 @@ lab: setup
 export: setup
 	$(PY) -m d2lmini.export notebooks/*.ipynb --out exports
 
+# Training throughput: raw step loop / d2lmini train_ch6 / d2l 1.0.3's train_ch6 (+ amp=True)
+# for LeNet, AlexNet and ResNet-18 in both frameworks. Writes benchmarks/results/latest.json;
+# `make bench QUICK=1` (under 5 minutes on 2 cores) writes benchmarks/results/quick.json.
+# Needs the environment of `make setup` (not a prerequisite, so a bench never reinstalls it).
+D2L_ENV := benchmarks/.d2l-env
+$(D2L_ENV)/d2l/__init__.py:
+	$(PY) -m pip install --quiet --no-deps --target $(D2L_ENV) d2l==1.0.3
+
+bench: $(D2L_ENV)/d2l/__init__.py
+	$(PY) benchmarks/bench.py $(if $(QUICK),--quick,)
+
 clean:
 	rm -rf _build .pytest_cache

@@ -1,0 +1,430 @@
+"""Training throughput of d2lmini's train_ch6 against the raw step loop and the d2l package.
+
+For LeNet (28x28), AlexNet (224x224) and ResNet-18 (96x96), in PyTorch and TensorFlow, on a
+real subset of Fashion-MNIST, it measures in examples per second:
+
+``raw``          forward, loss, backward and SGD step on batches already in memory (floats,
+                 already resized): the limit of that model on this device;
+``d2lmini``      ``d2lmini``'s ``train_ch6`` end to end: its own loader (uint8 arrays,
+                 per-batch conversion and resize), its bookkeeping and its evaluation;
+``d2l``          the reference, ``train_ch6`` of the d2l package 1.0.3 (installed with
+                 ``--no-deps`` in ``benchmarks/.d2l-env``; ``d2l.torch`` is imported through
+                 ``benchmarks/torchvision_stub``), fed the same iterators and the same model;
+``d2lmini_amp``  ``train_ch6(..., amp=True)``.
+
+``d2lmini``, ``d2l`` and ``d2lmini_amp`` count the training examples of one epoch over the
+wall time of that epoch *including its evaluation on the test subset* (about one test example
+for every six training examples, as in Fashion-MNIST), and use the epochs after the first
+(the first one traces/compiles and warms caches). ``raw`` times steps after two warm-up
+steps. Extra probes in full mode: ``raw_bf16`` (the raw loop in bfloat16: emulated on CPUs
+without bfloat16 instructions), ``raw_channels_last`` (PyTorch), ``raw_xla`` (TensorFlow,
+``jit_compile=True``), and the input pipeline alone at 224x224 with its peak memory.
+
+Each (model, framework) runs in its own process (``--worker``), so that PyTorch's and
+TensorFlow's thread pools do not compete and peak memory is per run.
+
+Usage::
+
+    python benchmarks/bench.py            # full: writes benchmarks/results/latest.json
+    python benchmarks/bench.py --quick    # < 5 min on 2 cores: writes results/quick.json
+"""
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+D2L_ENV = HERE / ".d2l-env"
+STUB = HERE / "torchvision_stub"
+
+MODELS = ("lenet", "alexnet", "resnet18")
+FRAMEWORKS = ("pytorch", "tensorflow")
+LR = {"lenet": 0.9, "alexnet": 0.01, "resnet18": 0.05}  # as in d2l's chapters
+IMAGE = {"lenet": 28, "alexnet": 224, "resnet18": 96}
+
+# Per model: batch size, training / test examples, timed raw steps, epochs. d2l's train_ch6
+# needs at least 5 batches per epoch (it plots every num_batches // 5 batches).
+SIZES = {
+    "full": {"lenet": dict(batch=256, train=15360, test=2560, raw_steps=40, epochs=2),
+             "alexnet": dict(batch=128, train=640, test=128, raw_steps=4, epochs=2),
+             "resnet18": dict(batch=128, train=640, test=128, raw_steps=4, epochs=2)},
+    "quick": {"lenet": dict(batch=256, train=3072, test=512, raw_steps=10, epochs=2),
+              "alexnet": dict(batch=32, train=160, test=32, raw_steps=2, epochs=2),
+              "resnet18": dict(batch=32, train=160, test=32, raw_steps=2, epochs=2)},
+}
+
+
+# ----------------------------------------------------------------------------- helpers
+def steady(epoch_seconds, examples):
+    """Examples/sec over the epochs after the first (all of them if there is only one)."""
+    later = epoch_seconds[1:] or epoch_seconds
+    return examples * len(later) / sum(later)
+
+
+class EpochClock:
+    """Wraps a loader and notes the time at which each pass over it starts."""
+
+    def __init__(self, loader):
+        self.loader, self.starts = loader, []
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        self.starts.append(time.perf_counter())
+        return iter(self.loader)
+
+    def epoch_seconds(self, end):
+        marks = self.starts + [end]
+        return [b - a for a, b in zip(marks, marks[1:])]
+
+
+def import_d2l(framework):
+    """The d2l package (1.0.3) from benchmarks/.d2l-env; d2l.torch via the stand-ins."""
+    if not (D2L_ENV / "d2l").is_dir():
+        raise SystemExit("d2l is not installed: run `make bench` (it installs d2l==1.0.3 with "
+                         "--no-deps into benchmarks/.d2l-env)")
+    sys.path.insert(0, str(D2L_ENV))
+    sys.path.append(str(STUB))  # last: a real torchvision / SciPy wins where installed
+    with contextlib.redirect_stdout(io.StringIO()):
+        if framework == "pytorch":
+            from d2l import torch as d2l
+        else:
+            from d2l import tensorflow as d2l
+    return d2l
+
+
+def subset_env(size):
+    os.environ["D2LMINI_MAX_EXAMPLES"] = str(size["train"])
+    os.environ["D2LMINI_MAX_TEST_EXAMPLES"] = str(size["test"])
+    os.environ.pop("D2LMINI_QUICK", None)
+    os.environ.pop("D2LMINI_MAX_EPOCHS", None)
+
+
+def timed_steps(step, batches, steps, warmup=2, sync=lambda: None):
+    for i in range(warmup):
+        step(*batches[i % len(batches)])
+    sync()
+    tic = time.perf_counter()
+    for i in range(steps):
+        step(*batches[i % len(batches)])
+    sync()
+    return time.perf_counter() - tic
+
+
+# ----------------------------------------------------------------------------- PyTorch
+def worker_pytorch(model, size, full):
+    from d2lmini import torch as mini
+    import torch
+    from torch import nn
+
+    device = mini.try_gpu()
+    build = getattr(mini, model)
+    make = (lambda: build(image_size=IMAGE[model])) if model != "resnet18" else build
+    lr, out = LR[model], {}
+    train_iter, test_iter = mini.load_data_fashion_mnist(size["batch"], resize=IMAGE[model])
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+    # 1. raw step loop on batches already in memory
+    batches = []
+    for X, y in train_iter.on(device):
+        batches.append((X, y))
+        if len(batches) == 4:
+            break
+
+    def raw(dtype=None, channels_last=False, steps=size["raw_steps"], warmup=2):
+        torch.manual_seed(0)
+        net = make().to(device)
+        data = batches
+        if channels_last:
+            net = net.to(memory_format=torch.channels_last)
+            data = [(X.contiguous(memory_format=torch.channels_last), y) for X, y in batches]
+        opt = torch.optim.SGD(net.parameters(), lr=lr)
+        loss_fn = nn.CrossEntropyLoss()
+
+        def step(X, y):
+            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                loss = loss_fn(net(X), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+        seconds = timed_steps(step, data, steps, warmup, sync)
+        return steps * size["batch"] / seconds
+
+    out["raw"] = raw()
+    if full:
+        out["raw_channels_last"] = raw(channels_last=True)
+        out["raw_bf16"] = raw(torch.bfloat16, steps=1 if model != "lenet" else 4, warmup=1)
+
+    # 2. d2lmini's train_ch6, end to end
+    n = train_iter.num_examples
+    for key, amp in (("d2lmini", False), ("d2lmini_amp", True)):
+        torch.manual_seed(0)
+        r = mini.train_ch6(make(), train_iter, test_iter, size["epochs"], lr, device,
+                           verbose=False, amp=amp)
+        out[key] = steady(r.extra["epoch_seconds"], n)
+        out[key + "_reported"] = r.examples_per_sec
+        out[key + "_test_acc"] = r.history["test_acc"][-1]
+        if amp:
+            out["amp_precision"] = r.extra["precision"]
+
+    # 3. the reference: d2l.train_ch6 on the same iterators and model
+    d2l = import_d2l("pytorch")
+    torch.manual_seed(0)
+    clock = EpochClock(train_iter)
+    with contextlib.redirect_stdout(io.StringIO()) as text:
+        d2l.train_ch6(make(), clock, test_iter, size["epochs"], lr, device)
+    out["d2l"] = steady(clock.epoch_seconds(time.perf_counter()), n)
+    out["d2l_printed"] = [line for line in text.getvalue().splitlines()
+                          if "examples/sec" in line or line.startswith("loss")]
+    return out
+
+
+# ----------------------------------------------------------------------------- TensorFlow
+def worker_tensorflow(model, size, full):
+    from d2lmini import tensorflow as mini
+    import keras
+    import tensorflow as tf
+
+    device = mini.try_gpu()
+    build = getattr(mini, model)
+    make = (lambda: build(image_size=IMAGE[model])) if model != "resnet18" else build
+    lr, out = LR[model], {}
+    train_iter, test_iter = mini.load_data_fashion_mnist(size["batch"], resize=IMAGE[model])
+    n = train_iter.num_examples
+
+    with tf.device(device):
+        batches = []
+        for X, y in train_iter:
+            batches.append((X, y))
+            if len(batches) == 4:
+                break
+
+        def raw(policy=None, jit=False, steps=size["raw_steps"], warmup=2):
+            keras.utils.set_random_seed(0)
+            net = make()
+            if policy:
+                for layer in net._flatten_layers(include_self=True, recursive=True):
+                    layer.dtype_policy = policy
+            opt = keras.optimizers.SGD(learning_rate=lr)
+            loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+            @tf.function(jit_compile=jit, reduce_retracing=True)
+            def step(X, y):
+                with tf.GradientTape() as tape:
+                    loss = loss_fn(y, tf.cast(net(X, training=True), tf.float32))
+                grads = tape.gradient(loss, net.trainable_variables)
+                opt.apply_gradients(zip(grads, net.trainable_variables))
+                return loss
+
+            def run(X, y):
+                step(X, y)
+
+            seconds = timed_steps(run, batches, steps, warmup,
+                                  sync=lambda: float(net.trainable_variables[0][0, 0, 0, 0]))
+            return steps * size["batch"] / seconds
+
+        out["raw"] = raw()
+        if full:
+            out["raw_xla"] = raw(jit=True)
+            out["raw_bf16"] = raw("mixed_bfloat16", steps=1 if model != "lenet" else 4,
+                                  warmup=1)
+
+    for key, amp in (("d2lmini", False), ("d2lmini_amp", True)):
+        keras.utils.set_random_seed(0)
+        r = mini.train_ch6(make, train_iter, test_iter, size["epochs"], lr, device,
+                           verbose=False, amp=amp)
+        out[key] = steady(r.extra["epoch_seconds"], n)
+        out[key + "_reported"] = r.examples_per_sec
+        out[key + "_test_acc"] = r.history["test_acc"][-1]
+        if amp:
+            out["amp_precision"] = r.extra["precision"]
+
+    d2l = import_d2l("tensorflow")
+    starts = []
+
+    class ClockedCallback(d2l.TrainCallback):
+        def on_epoch_begin(self, epoch, logs=None):
+            starts.append(time.perf_counter())
+            super().on_epoch_begin(epoch, logs)
+
+    d2l.TrainCallback = ClockedCallback
+    keras.utils.set_random_seed(0)
+    with contextlib.redirect_stdout(io.StringIO()) as text:
+        d2l.train_ch6(make, train_iter.dataset, test_iter.dataset, size["epochs"], lr,
+                      d2l.try_gpu())
+    end = time.perf_counter()
+    marks = starts + [end]
+    out["d2l"] = steady([b - a for a, b in zip(marks, marks[1:])], n)
+    out["d2l_printed"] = [line for line in text.getvalue().splitlines()
+                          if "examples/sec" in line or line.startswith("loss")]
+    return out
+
+
+def worker_pipeline(framework, batch, epochs=1):
+    """The input pipeline alone at 224x224 on the full training set, and peak memory."""
+    os.environ.pop("D2LMINI_QUICK", None)
+    for name in ("D2LMINI_MAX_EXAMPLES", "D2LMINI_MAX_TEST_EXAMPLES"):
+        os.environ.pop(name, None)
+    if framework == "pytorch":
+        from d2lmini import torch as mini
+    else:
+        from d2lmini import tensorflow as mini
+    with contextlib.redirect_stdout(io.StringIO()):
+        train_iter, _ = mini.load_data_fashion_mnist(batch, resize=224)
+    tic, n = time.perf_counter(), 0
+    for _ in range(epochs):
+        for X, y in train_iter:
+            n += int(y.shape[0])
+    seconds = time.perf_counter() - tic
+    return {"pipeline_224": n / seconds, "pipeline_examples": n}
+
+
+# ----------------------------------------------------------------------------- driver
+def run_worker(args):
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    mode = "quick" if args.quick else "full"
+    tic = time.perf_counter()
+    if args.worker[0] == "pipeline":
+        out = worker_pipeline(args.worker[1], 128)
+    else:
+        model, framework = args.worker
+        size = SIZES[mode][model]
+        subset_env(size)
+        fn = worker_pytorch if framework == "pytorch" else worker_tensorflow
+        with contextlib.redirect_stdout(sys.stderr):
+            out = fn(model, size, full=not args.quick)
+        out["sizes"] = size
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["seconds"] = time.perf_counter() - tic
+    print("RESULT " + json.dumps(out))
+
+
+def device_info():
+    from d2lmini import precision
+    model = next((line.split(":", 1)[1].strip() for line in
+                  Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor()) \
+        if Path("/proc/cpuinfo").exists() else platform.processor()
+    return {"cpu": model, "cores": os.cpu_count(), "machine": platform.machine(),
+            "bf16_instructions": precision.cpu_has_bf16(),
+            "simd": sorted(f for f in precision.cpu_flags()
+                           if f.startswith(("avx", "amx", "fma")))}
+
+
+def versions():
+    code = ("import json, torch, tensorflow as tf, keras, numpy, sys\n"
+            "print(json.dumps({'python': sys.version.split()[0], 'torch': torch.__version__,"
+            " 'tensorflow': tf.__version__, 'keras': keras.__version__,"
+            " 'numpy': numpy.__version__, 'gpu_torch': torch.cuda.device_count(),"
+            " 'gpu_tf': len(tf.config.list_physical_devices('GPU'))}))")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    v = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                  text=True, env=env, check=True).stdout.strip().splitlines()[-1])
+    meta = D2L_ENV / "d2l-1.0.3.dist-info"
+    v["d2l"] = "1.0.3" if meta.is_dir() else "missing"
+    return v
+
+
+def spawn(worker, quick, timeout):
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", *worker]
+    if quick:
+        cmd.append("--quick")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout,
+                              cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    return {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1][:300]}
+
+
+def fmt(x):
+    return f"{x:9.1f}" if isinstance(x, (int, float)) else f"{'-':>9}"
+
+
+def ratio(a, b):
+    return a / b if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else None
+
+
+def table(results):
+    head = (f"{'model':9} {'framework':10} {'raw':>9} {'d2lmini':>9} {'d2l':>9} {'amp':>9} "
+            f"{'mini/raw':>9} {'mini/d2l':>9} {'amp/d2l':>9}")
+    lines = [head, "-" * len(head)]
+    for model in MODELS:
+        for fw in FRAMEWORKS:
+            r = results.get(model, {}).get(fw)
+            if r is None:
+                continue
+            if "error" in r:
+                lines.append(f"{model:9} {fw:10} error: {r['error']}")
+                continue
+            rs = [ratio(r.get("d2lmini"), r.get("raw")), ratio(r.get("d2lmini"), r.get("d2l")),
+                  ratio(r.get("d2lmini_amp"), r.get("d2l"))]
+            lines.append(f"{model:9} {fw:10} " + " ".join(
+                fmt(r.get(k)) for k in ("raw", "d2lmini", "d2l", "d2lmini_amp")) + " " +
+                " ".join(f"{x:9.2f}" if x is not None else f"{'-':>9}" for x in rs))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="small sizes: under 5 minutes")
+    p.add_argument("--models", default=",".join(MODELS))
+    p.add_argument("--frameworks", default=",".join(FRAMEWORKS))
+    p.add_argument("--out", help="JSON file (default results/latest.json, or quick.json)")
+    p.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        return run_worker(args)
+    mode = "quick" if args.quick else "full"
+    out = Path(args.out) if args.out else HERE / "results" / (
+        "quick.json" if args.quick else "latest.json")
+    started = time.time()
+    report = {"mode": mode, "device": device_info(), "versions": versions(),
+              "started_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(started)),
+              "load_average_before": os.getloadavg(), "sizes": SIZES[mode],
+              "definitions": {
+                  "raw": "examples/s of forward+loss+backward+SGD on in-memory batches",
+                  "d2lmini": "train_ch6 end to end: examples/s of an epoch after the first, "
+                             "its evaluation included",
+                  "d2l": "d2l 1.0.3 train_ch6 on the same iterators, measured like d2lmini",
+                  "d2lmini_amp": "train_ch6(..., amp=True), measured like d2lmini"}}
+    results = {}
+    timeout = 240 if args.quick else 900
+    for model in args.models.split(","):
+        for fw in args.frameworks.split(","):
+            t = time.perf_counter()
+            results.setdefault(model, {})[fw] = spawn((model, fw), args.quick, timeout)
+            print(f"{model} {fw}: {time.perf_counter() - t:.0f} s", file=sys.stderr,
+                  flush=True)
+    if not args.quick:
+        for fw in args.frameworks.split(","):
+            results.setdefault("pipeline", {})[fw] = spawn(("pipeline", fw), False, 600)
+    report.update(results)
+    report["load_average_after"] = os.getloadavg()
+    report["seconds"] = time.time() - started
+    text = table(results)
+    report["table"] = text
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    print(text)
+    print(f"load average before/after: {report['load_average_before'][0]:.1f} / "
+          f"{report['load_average_after'][0]:.1f}; {report['seconds']:.0f} s; wrote "
+          f"{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+
+
+if __name__ == "__main__":
+    main()

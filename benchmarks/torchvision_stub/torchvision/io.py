@@ -1,0 +1,4 @@
+"""Stand-in for torchvision.io: every name is a placeholder that raises when used."""
+from ._missing import module_getattr
+
+__getattr__ = module_getattr("torchvision.io")
