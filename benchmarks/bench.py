@@ -57,8 +57,8 @@ SIZES = {
              "alexnet": dict(batch=128, train=640, test=128, raw_steps=4, epochs=2),
              "resnet18": dict(batch=128, train=640, test=128, raw_steps=4, epochs=2)},
     "quick": {"lenet": dict(batch=256, train=3072, test=512, raw_steps=10, epochs=2),
-              "alexnet": dict(batch=32, train=160, test=32, raw_steps=2, epochs=2),
-              "resnet18": dict(batch=32, train=160, test=32, raw_steps=2, epochs=2)},
+              "alexnet": dict(batch=16, train=80, test=16, raw_steps=2, epochs=2),
+              "resnet18": dict(batch=16, train=80, test=16, raw_steps=2, epochs=2)},
 }
 
 
@@ -403,7 +403,7 @@ def main(argv=None):
                   "d2l": "d2l 1.0.3 train_ch6 on the same iterators, measured like d2lmini",
                   "d2lmini_amp": "train_ch6(..., amp=True), measured like d2lmini"}}
     results = {}
-    timeout = 240 if args.quick else 900
+    timeout = 400 if args.quick else 900
     for model in args.models.split(","):
         for fw in args.frameworks.split(","):
             t = time.perf_counter()
