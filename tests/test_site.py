@@ -472,7 +472,10 @@ def test_downloads_are_single_framework(chapter, server):
 
 
 def test_screenshots(visit, chapter):
-    """Home page and one chapter in each framework, for review, in _build/html/_screenshots/."""
+    """Home page and one chapter in each framework, for review, in _build/html/_screenshots/.
+    The chapter is LeNet, the book's end-to-end example (else the one with most tabs)."""
+    lenet = os.environ.get("CNNBOOK_SCREENSHOT_CHAPTER", "notebooks/08-lenet.html")
+    chapter = lenet if (SITE / lenet).is_file() else chapter
     SCREENSHOTS.mkdir(exist_ok=True)
     v = visit()
     p = v.open("index.html")
@@ -480,10 +483,12 @@ def test_screenshots(visit, chapter):
     for fw in ("pytorch", "tensorflow"):
         p = v.open(f"{chapter}?framework={fw}")
         _assert_framework_shown(p, fw)
-        # Scroll to the first group that shows a figure (else the first group).
+        # Scroll to the training run (its summary line and curves), else the first group
+        # with a figure, else the first group.
         p.evaluate("""() => {
             const groups = Array.from(document.querySelectorAll('.fw-tabs:not(.fw-tabs--single)'));
-            const g = groups.find(g => g.querySelector('img')) || groups[0];
+            const g = groups.find(g => g.textContent.includes('examples/sec') && g.querySelector('img'))
+                || groups.find(g => g.querySelector('img')) || groups[0];
             g.scrollIntoView({block: 'start'});
             window.scrollBy(0, -80);
         }""")
