@@ -53,10 +53,10 @@ IMAGE = {"lenet": 28, "alexnet": 224, "resnet18": 96}
 # Per model: batch size, training / test examples, timed raw steps, epochs. d2l's train_ch6
 # needs at least 5 batches per epoch (it plots every num_batches // 5 batches).
 SIZES = {
-    "full": {"lenet": dict(batch=256, train=15360, test=2560, raw_steps=40, epochs=2),
-             "alexnet": dict(batch=128, train=640, test=128, raw_steps=4, epochs=2),
-             "resnet18": dict(batch=128, train=640, test=128, raw_steps=4, epochs=2)},
-    "quick": {"lenet": dict(batch=256, train=3072, test=512, raw_steps=10, epochs=2),
+    "full": {"lenet": dict(batch=256, train=7680, test=1280, raw_steps=20, epochs=2),
+             "alexnet": dict(batch=32, train=160, test=32, raw_steps=3, epochs=2),
+             "resnet18": dict(batch=32, train=160, test=32, raw_steps=3, epochs=2)},
+    "quick": {"lenet": dict(batch=256, train=2560, test=512, raw_steps=8, epochs=2),
               "alexnet": dict(batch=16, train=80, test=16, raw_steps=2, epochs=2),
               "resnet18": dict(batch=16, train=80, test=16, raw_steps=2, epochs=2)},
 }
@@ -142,7 +142,7 @@ def worker_pytorch(model, size, full):
 
     def raw(dtype=None, channels_last=False, steps=size["raw_steps"], warmup=2):
         torch.manual_seed(0)
-        net = make().to(device)
+        net = make().apply(mini.init_xavier).to(device)  # the same start as train_ch6's
         data = batches
         if channels_last:
             net = net.to(memory_format=torch.channels_last)

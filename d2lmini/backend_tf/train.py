@@ -171,7 +171,7 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
             optimizer.apply_gradients(zip(grads, net.trainable_variables))
             return loss, accuracy(y_hat, y)
 
-        correct_in = _correct_fn(net, signature)
+        correct_in = _correct_fn(net)  # once per run (test data may differ in dtype)
         record = checkpoints.new_record(
             lr, getattr(train_iter, "batch_size", None),
             getattr(train_iter, "num_examples", None),
