@@ -1,7 +1,7 @@
 """CIFAR-10 in TensorFlow, and its stated stand-in when CIFAR-10 is not on the machine."""
 import tensorflow as tf
 
-from .. import cifar10, config, fashion_mnist, loading
+from .. import cifar10, fashion_mnist, loading
 from .augment import random_crop_flip
 from .data import ArrayLoader
 
@@ -30,18 +30,10 @@ class _CifarLoader(ArrayLoader):
 
 
 def _loaders(arrays, batch_size, resize, augment, name, classes, short_name):
-    X_train, y_train, X_test, y_test = arrays
-    X_train, y_train, n_train = loading.apply_budget(X_train, y_train, "train")
-    X_test, y_test, n_test = loading.apply_budget(X_test, y_test, "test")
-    train_iter = _CifarLoader(X_train, y_train, batch_size, augment=augment, shuffle=True,
-                              resize=resize, total_examples=n_train, seed=config.seed())
-    test_iter = _CifarLoader(X_test, y_test, batch_size, shuffle=False, resize=resize,
-                             total_examples=n_test)
+    train_iter, test_iter = loading.build_loaders(_CifarLoader, arrays, batch_size, resize,
+                                                  short_name, train_kwargs={"augment": augment})
     for it in (train_iter, test_iter):
         it.data_name, it.classes = name, classes
-    note = loading.describe(short_name, train_iter, test_iter)
-    if note:
-        print(note)
     return train_iter, test_iter
 
 
