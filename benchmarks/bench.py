@@ -54,11 +54,11 @@ IMAGE = {"lenet": 28, "alexnet": 224, "resnet18": 96}
 # needs at least 5 batches per epoch (it plots every num_batches // 5 batches).
 SIZES = {
     "full": {"lenet": dict(batch=256, train=7680, test=1280, raw_steps=20, epochs=2),
-             "alexnet": dict(batch=32, train=160, test=32, raw_steps=3, epochs=2),
-             "resnet18": dict(batch=32, train=160, test=32, raw_steps=3, epochs=2)},
+             "alexnet": dict(batch=32, train=160, test=32, raw_steps=4, epochs=2),
+             "resnet18": dict(batch=32, train=160, test=32, raw_steps=4, epochs=2)},
     "quick": {"lenet": dict(batch=256, train=2560, test=512, raw_steps=8, epochs=2),
-              "alexnet": dict(batch=16, train=80, test=16, raw_steps=2, epochs=2),
-              "resnet18": dict(batch=16, train=80, test=16, raw_steps=2, epochs=2)},
+              "alexnet": dict(batch=8, train=40, test=8, raw_steps=2, epochs=2),
+              "resnet18": dict(batch=8, train=40, test=8, raw_steps=2, epochs=2)},
 }
 
 
