@@ -136,3 +136,20 @@ def test_accuracy_counts_correct_predictions():
     y = np.array([1, 1, 1])
     assert int(d2l.accuracy(torch.tensor(y_hat), torch.tensor(y))) == 2
     assert int(d2ltf.accuracy(y_hat, y)) == 2
+
+
+def test_tf_xavier_reinit_reaches_layers_inside_custom_layers():
+    class Block(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.conv = keras.layers.Conv2D(4, 3, kernel_initializer="zeros")
+
+        def call(self, x):
+            return self.conv(x)
+
+    net = keras.Sequential([keras.Input((8, 8, 1)), Block(), keras.layers.Flatten(),
+                            keras.layers.Dense(3, kernel_initializer="zeros")])
+    d2ltf.init_xavier(net)
+    kernels = [w for w in net.weights if "kernel" in w.path]
+    assert len(kernels) == 2
+    assert all(float(np.abs(k.numpy()).sum()) > 0 for k in kernels)

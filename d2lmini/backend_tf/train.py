@@ -71,6 +71,11 @@ def init_xavier(net):
 
 
 def _walk(layer):
+    """Every layer inside ``layer``, also those a custom layer (e.g. ``Residual``) holds as
+    attributes, which ``.layers`` does not list."""
+    if hasattr(layer, "_flatten_layers"):  # Keras' own recursive walk
+        yield from layer._flatten_layers(include_self=False, recursive=True)
+        return
     for sub in getattr(layer, "layers", []):
         yield sub
         yield from _walk(sub)
