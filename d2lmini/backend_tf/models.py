@@ -474,11 +474,9 @@ class _Summary(list):
 
 
 def _all_layers(layer):
-    """``layer`` and every layer inside it, depth first."""
-    found = [layer]
-    for child in getattr(layer, "_layers", []) or []:
-        found.extend(_all_layers(child))
-    return found
+    """``layer`` and every layer inside it (the walk ``train_ch6`` uses too)."""
+    from .train import _walk
+    return [layer, *_walk(layer)]
 
 
 def layer_summary(net, input_shape, show=True):

@@ -263,9 +263,7 @@ def _gpu_has_bf16(device):
 
 def _set_policy(net, policy):
     """Give ``net`` and all its layers the dtype policy ``policy``; return the old ones."""
-    layers = (net._flatten_layers(include_self=True, recursive=True)
-              if hasattr(net, "_flatten_layers") else [net, *_walk(net)])
-    old = [(layer, layer.dtype_policy) for layer in layers]
+    old = [(layer, layer.dtype_policy) for layer in [net, *_walk(net)]]
     for layer, _ in old:
         layer.dtype_policy = policy
     return old
