@@ -101,3 +101,51 @@ def test_forced_bfloat16_computes_in_bfloat16_and_learns_tensorflow(small):
     # The model gets its own dtype policy back: afterwards it computes in float32 again.
     assert net(tf.zeros((1, 28, 28, 1))).dtype == tf.float32
     assert all(layer.dtype_policy.name == "float32" for layer in net.layers)
+
+
+# ----------------------------------------------------------------- layout and compilation
+def test_conv_nets_train_channels_last_on_a_cpu(small):
+    layouts = []
+    net = net_torch()
+    net[0].register_forward_pre_hook(
+        lambda m, args: layouts.append(args[0].is_contiguous(memory_format=torch.channels_last)))
+    train_iter, test_iter = d2l.load_data_fashion_mnist(128)
+    result = d2l.train_ch6(net, train_iter, test_iter, 1, 0.1, "cpu", verbose=False)
+    assert result.extra["channels_last"] and layouts and all(layouts)
+    assert net[0].weight.is_contiguous(memory_format=torch.channels_last)
+
+    mlp = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))  # nothing to gain: left alone
+    result = d2l.train_ch6(mlp, train_iter, test_iter, 1, 0.1, "cpu", verbose=False)
+    assert not result.extra["channels_last"]
+
+
+def test_tensorflow_trains_through_xla_by_default_and_learns_the_same(small):
+    train_iter, test_iter = d2ltf.load_data_fashion_mnist(128)
+    runs = {}
+    for jit in (True, False):
+        keras.utils.set_random_seed(0)
+        runs[jit] = d2ltf.train_ch6(net_tf, train_iter, test_iter, 1, 0.1, "/CPU:0",
+                                    verbose=False, jit_compile=jit)
+    assert runs[True].extra["xla"] and not runs[False].extra["xla"]
+    # Same data order, same initial weights: XLA changes only the rounding (which eight
+    # SGD steps amplify to a few thousandths of the loss).
+    assert abs(runs[True].final[0] - runs[False].final[0]) < 0.02, (runs[True].final,
+                                                                    runs[False].final)
+    assert all(r.history["test_acc"][-1] > 0.4 for r in runs.values())
+
+
+def test_tensorflow_falls_back_when_xla_cannot_compile(small):
+    def net():  # tf.numpy_function runs Python: XLA cannot compile it
+        keras.utils.set_random_seed(0)
+        through_python = keras.layers.Lambda(
+            lambda x: tf.reshape(tf.numpy_function(lambda a: a, [x], tf.float32), tf.shape(x)),
+            output_shape=lambda s: s)
+        return keras.Sequential([keras.Input((28, 28, 1)), through_python,
+                                 keras.layers.Flatten(), keras.layers.Dense(10)])
+
+    train_iter, test_iter = d2ltf.load_data_fashion_mnist(128)
+    with pytest.warns(RuntimeWarning, match="XLA could not compile train_step") as caught:
+        result = d2ltf.train_ch6(net, train_iter, test_iter, 1, 0.1, "/CPU:0", verbose=False)
+    assert len(caught) == 1, "one warning: evaluation does not try XLA again"
+    assert not result.extra["xla"]
+    assert result.history["test_acc"][-1] > 0.3, result.history

@@ -57,6 +57,7 @@ def _compile(fn, jit_compile):
     """
     plain = tf.function(fn, reduce_retracing=True)
     if not jit_compile:
+        plain.uses_xla = lambda: False
         return plain
     xla = tf.function(fn, reduce_retracing=True, jit_compile=True)
     chosen = [xla]
@@ -210,7 +211,7 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
             return loss, accuracy(y_hat, y)
 
         train_step = _compile(train_step, jit_compile)
-        correct_in = _correct_fn(net, jit_compile)  # once per run
+        correct_in = None  # compiled at the first evaluation, through XLA if training is
         record = checkpoints.new_record(
             lr, getattr(train_iter, "batch_size", None),
             getattr(train_iter, "num_examples", None),
@@ -253,6 +254,8 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
                         progress.batch(epoch, i, float(loss_sum) / n, int(correct) / n)
                 train_seconds += time.perf_counter() - tic
                 seen += n
+                if correct_in is None:
+                    correct_in = _correct_fn(net, jit_compile and train_step.uses_xla())
                 test_acc = _evaluate(correct_in, test_iter)
                 epoch_seconds.append(time.perf_counter() - tic)
                 checkpoints.record_epoch(
