@@ -51,6 +51,18 @@ def test_framework_tags_are_known_and_exclusive(notebook):
             pytest.fail(f"{path.name}: a TensorFlow cell imports torch")
 
 
+def test_checked_cells_are_tagged_not_commented(notebook):
+    # nbval also reads a '# NBVAL_CHECK_OUTPUT' first line, but the site would show it to
+    # every reader; the cell tag does the same job invisibly (the site adds a small note).
+    path, nb = notebook
+    for cell in code_cells(nb):
+        assert "NBVAL_CHECK_OUTPUT" not in source(cell), (
+            f"{path.name}: use the cell tag nbval-check-output instead of the comment in "
+            f"{source(cell)[:60]!r}")
+        if "nbval-check-output" in cell.get("metadata", {}).get("tags", []):
+            assert cell.get("outputs"), f"{path.name}: a checked cell has no output to check"
+
+
 def test_both_frameworks_are_present(notebook):
     path, nb = notebook
     tags = {t for c in code_cells(nb) for t in c.get("metadata", {}).get("tags", [])}

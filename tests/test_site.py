@@ -394,6 +394,17 @@ def test_without_javascript_both_frameworks_show(visit, chapter):
     v.assert_clean()
 
 
+def test_checked_outputs_are_marked_and_no_marker_comment_shows(visit, chapter):
+    v = visit()
+    p = v.open(chapter)
+    notes = p.evaluate("""() => Array.from(document.querySelectorAll(
+            '.cell.tag_nbval-check-output .cell_output')).map(
+        o => getComputedStyle(o, '::after').content)""")
+    assert notes and all("checked by the test suite" in n for n in notes), notes
+    assert "NBVAL_CHECK_OUTPUT" not in p.inner_text("main")
+    v.assert_clean()
+
+
 def test_tabs_switch_and_persist(visit, chapter, server):
     v = visit()
     p = v.open(chapter)
