@@ -4,7 +4,9 @@ For LeNet (28x28), AlexNet (224x224) and ResNet-18 (96x96), in PyTorch and Tenso
 real subset of Fashion-MNIST, it measures in examples per second:
 
 ``raw``          forward, loss, backward and SGD step on batches already in memory (floats,
-                 already resized): the limit of that model on this device;
+                 already resized), with the kernels ``train_ch6`` picks (channels-last
+                 layout for PyTorch conv nets on a CPU, XLA for TensorFlow): the limit of
+                 that model on this device, so that d2lmini / raw measures the loop alone;
 ``d2lmini``      ``d2lmini``'s ``train_ch6`` end to end: its own loader (uint8 arrays,
                  per-batch conversion and resize), its bookkeeping and its evaluation;
 ``d2l``          the reference, ``train_ch6`` of the d2l package 1.0.3 (installed with
@@ -16,9 +18,9 @@ real subset of Fashion-MNIST, it measures in examples per second:
 wall time of that epoch *including its evaluation on the test subset* (about one test example
 for every six training examples, as in Fashion-MNIST), and use the epochs after the first
 (the first one traces/compiles and warms caches). ``raw`` times steps after two warm-up
-steps. Extra probes in full mode: ``raw_bf16`` (the raw loop in bfloat16: emulated on CPUs
-without bfloat16 instructions), ``raw_channels_last`` (PyTorch), ``raw_xla`` (TensorFlow,
-``jit_compile=True``), and the input pipeline alone at 224x224 with its peak memory.
+steps. Extra probes in full mode: ``raw_plain`` (the raw loop in each framework's default
+layout, without XLA), ``raw_bf16`` (``raw_plain`` in bfloat16: emulated on CPUs without
+bfloat16 instructions), and the input pipeline alone at 224x224 with its peak memory.
 
 Each (model, framework) runs in its own process (``--worker``), so that PyTorch's and
 TensorFlow's thread pools do not compete and peak memory is per run.
@@ -54,8 +56,8 @@ IMAGE = {"lenet": 28, "alexnet": 224, "resnet18": 96}
 # needs at least 5 batches per epoch (it plots every num_batches // 5 batches).
 SIZES = {
     "full": {"lenet": dict(batch=256, train=7680, test=1280, raw_steps=20, epochs=2),
-             "alexnet": dict(batch=32, train=160, test=32, raw_steps=4, epochs=2),
-             "resnet18": dict(batch=32, train=160, test=32, raw_steps=4, epochs=2)},
+             "alexnet": dict(batch=32, train=384, test=64, raw_steps=8, epochs=2),
+             "resnet18": dict(batch=32, train=384, test=64, raw_steps=8, epochs=2)},
     "quick": {"lenet": dict(batch=256, train=2560, test=512, raw_steps=8, epochs=2),
               "alexnet": dict(batch=8, train=40, test=8, raw_steps=2, epochs=2),
               "resnet18": dict(batch=8, train=40, test=8, raw_steps=2, epochs=2)},
@@ -160,9 +162,10 @@ def worker_pytorch(model, size, full):
         seconds = timed_steps(step, data, steps, warmup, sync)
         return steps * size["batch"] / seconds
 
-    out["raw"] = raw()
+    # train_ch6 trains conv nets in channels-last on a CPU; so does the raw loop.
+    out["raw"] = raw(channels_last=device.type == "cpu")
     if full:
-        out["raw_channels_last"] = raw(channels_last=True)
+        out["raw_plain"] = raw()
         out["raw_bf16"] = raw(torch.bfloat16, steps=1 if model != "lenet" else 4, warmup=1)
 
     # 2. d2lmini's train_ch6, end to end
@@ -233,9 +236,9 @@ def worker_tensorflow(model, size, full):
                                   sync=lambda: float(net.trainable_variables[0][0, 0, 0, 0]))
             return steps * size["batch"] / seconds
 
-        out["raw"] = raw()
+        out["raw"] = raw(jit=True)  # train_ch6 compiles its step with XLA; so does this
         if full:
-            out["raw_xla"] = raw(jit=True)
+            out["raw_plain"] = raw()
             out["raw_bf16"] = raw("mixed_bfloat16", steps=1 if model != "lenet" else 4,
                                   warmup=1)
 
@@ -397,7 +400,9 @@ def main(argv=None):
               "started_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(started)),
               "load_average_before": os.getloadavg(), "sizes": SIZES[mode],
               "definitions": {
-                  "raw": "examples/s of forward+loss+backward+SGD on in-memory batches",
+                  "raw": "examples/s of forward+loss+backward+SGD on in-memory batches, "
+                         "with train_ch6's kernels (PyTorch CPU: channels-last; TF: XLA)",
+                  "raw_plain": "raw in the framework's default layout, without XLA",
                   "d2lmini": "train_ch6 end to end: examples/s of an epoch after the first, "
                              "its evaluation included",
                   "d2l": "d2l 1.0.3 train_ch6 on the same iterators, measured like d2lmini",

@@ -201,6 +201,8 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         # Traced first for the full batch shape: with every dimension known, TensorFlow
         # picks faster kernels (LeNet on a 2-core CPU: 3,300 vs 2,900 examples/sec than
         # with an unknown batch size). The smaller last batch traces it once more.
+        # No Python control flow depends on tensors here: AutoGraph has nothing to convert.
+        @tf.autograph.experimental.do_not_convert
         def train_step(X, y):
             with tf.GradientTape() as tape:
                 y_hat = tf.cast(net(X, training=True), tf.float32)
