@@ -15,9 +15,9 @@ class ArrayLoader:
 
     Conversion to floats in [0, 1] and resizing happen per batch, in a compiled function on
     the current device. The training order is reshuffled every epoch and is reproducible:
-    after ``e`` complete passes the order is the permutation seeded by ``seed + e``. Iterating yields batches on
-    the calling thread; :attr:`dataset` is the same data as a ``tf.data.Dataset``
-    (reshuffled by ``tf.data`` on each pass) for ``model.fit``.
+    after ``e`` complete passes the order is the permutation seeded by ``seed + e``.
+    Iterating yields batches on the calling thread; :attr:`dataset` is the same data as a
+    ``tf.data.Dataset`` (reshuffled by ``tf.data`` on each pass) for ``model.fit``.
 
     Parameters
     ----------
@@ -56,6 +56,7 @@ class ArrayLoader:
         # as its own element.
         self._images = tf.constant(images)
         self._labels = tf.constant(np.asarray(labels, dtype=np.int32))
+        self._compiled_transform = tf.function(self.transform, reduce_retracing=True)
         ds = tf.data.Dataset.range(self.num_examples)
         if shuffle:
             ds = ds.shuffle(self.num_examples, seed=seed, reshuffle_each_iteration=True)
@@ -83,13 +84,8 @@ class ArrayLoader:
             yield self._compiled_transform(X, y)
         # Counted once the pass is complete, so that peeking at a first batch (as
         # train_ch6 does) leaves the next epoch's order unchanged.
-        self.epoch += self.shuffle
-
-    @property
-    def _compiled_transform(self):
-        if getattr(self, "_transform_fn", None) is None:
-            self._transform_fn = tf.function(self.transform, reduce_retracing=True)
-        return self._transform_fn
+        if self.shuffle:
+            self.epoch += 1
 
     def _gather(self, idx):
         return self.transform(tf.gather(self._images, idx), tf.gather(self._labels, idx))

@@ -199,8 +199,8 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=not _ends_in_softmax(net))
         policies = _set_policy(net, f"mixed_{dtype_name}") if dtype_name else None
         # Traced first for the full batch shape: with every dimension known, TensorFlow
-        # picks faster kernels (LeNet on a 2-core CPU: 3,300 vs 2,900 examples/sec than
-        # with an unknown batch size). The smaller last batch traces it once more.
+        # picks faster kernels (LeNet on a 2-core CPU: about 3,300 examples/sec, against
+        # 2,900 with an unknown batch size). The smaller last batch traces it once more.
         # No Python control flow depends on tensors here: AutoGraph has nothing to convert.
         @tf.autograph.experimental.do_not_convert
         def train_step(X, y):
