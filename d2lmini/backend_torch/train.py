@@ -94,9 +94,9 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         on CPUs with bfloat16 instructions (``avx512_bf16``/``amx_bf16``), and float32 on
         other CPUs, where bfloat16 would be emulated and slower (a line says so). A string
         forces that format. Convolutional networks run in channels-last memory format on
-        CPUs (oneDNN's preferred layout; on a 2-core CPU LeNet trains about 1.4x and
-        AlexNet and ResNet-18 about 1.1x faster than in the default layout) and, with a
-        16-bit format, on GPUs.
+        CPUs (oneDNN's preferred layout; on a 2-core CPU the raw step loop of LeNet,
+        AlexNet and ResNet-18 ran 1.1-1.4x faster than in the default layout across two
+        benchmark runs) and, with a 16-bit format, on GPUs.
     checkpoint : str or path, optional
         A file to save the run to after every epoch (atomically: a crash while saving
         leaves the previous checkpoint). If it exists, training resumes after its last
