@@ -29,6 +29,8 @@ Usage::
 
     python benchmarks/bench.py            # full: writes benchmarks/results/latest.json
     python benchmarks/bench.py --quick    # < 5 min on 2 cores: writes results/quick.json
+    python benchmarks/bench.py --gpu --frameworks pytorch   # larger sizes for a GPU:
+                                          # writes results/gpu.json
 """
 import argparse
 import contextlib
@@ -46,6 +48,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 D2L_ENV = HERE / ".d2l-env"
 STUB = HERE / "torchvision_stub"
+if str(ROOT) not in sys.path:  # d2lmini from this checkout, installed or not
+    sys.path.insert(0, str(ROOT))
 
 MODELS = ("lenet", "alexnet", "resnet18")
 FRAMEWORKS = ("pytorch", "tensorflow")
@@ -61,6 +65,11 @@ SIZES = {
     "quick": {"lenet": dict(batch=256, train=2560, test=512, raw_steps=8, epochs=2),
               "alexnet": dict(batch=8, train=40, test=8, raw_steps=2, epochs=2),
               "resnet18": dict(batch=8, train=40, test=8, raw_steps=2, epochs=2)},
+    # A GPU takes full-size batches and needs more steps for a steady clock (a few seconds
+    # per measurement there).
+    "gpu": {"lenet": dict(batch=256, train=30720, test=5120, raw_steps=100, epochs=3),
+            "alexnet": dict(batch=128, train=12800, test=2560, raw_steps=50, epochs=3),
+            "resnet18": dict(batch=128, train=12800, test=2560, raw_steps=50, epochs=3)},
 }
 
 
@@ -166,7 +175,9 @@ def worker_pytorch(model, size, full):
     out["raw"] = raw(channels_last=device.type == "cpu")
     if full:
         out["raw_plain"] = raw()
-        out["raw_bf16"] = raw(torch.bfloat16, steps=1 if model != "lenet" else 4, warmup=1)
+        cheap = device.type == "cuda" or model == "lenet"  # bf16 is emulated on most CPUs
+        out["raw_bf16"] = raw(torch.bfloat16, steps=size["raw_steps"] if device.type == "cuda"
+                              else (4 if cheap else 1), warmup=2 if cheap else 1)
 
     # 2. d2lmini's train_ch6, end to end
     n = train_iter.num_examples
@@ -274,7 +285,11 @@ def worker_tensorflow(model, size, full):
 
 
 def worker_pipeline(framework, batch, epochs=1):
-    """The input pipeline alone at 224x224 on the full training set, and peak memory."""
+    """The input pipeline alone at 224x224 on the full training set, and peak memory.
+
+    PyTorch batches are made on the training device (``train_iter.on``), as ``train_ch6``
+    makes them: on a GPU the resize runs there.
+    """
     os.environ.pop("D2LMINI_QUICK", None)
     for name in ("D2LMINI_MAX_EXAMPLES", "D2LMINI_MAX_TEST_EXAMPLES"):
         os.environ.pop(name, None)
@@ -284,18 +299,26 @@ def worker_pipeline(framework, batch, epochs=1):
         from d2lmini import tensorflow as mini
     with contextlib.redirect_stdout(io.StringIO()):
         train_iter, _ = mini.load_data_fashion_mnist(batch, resize=224)
+    sync, device = (lambda: None), "cpu"
+    if framework == "pytorch":
+        import torch
+        device = str(mini.try_gpu())
+        train_iter = train_iter.on(device)
+        if device.startswith("cuda"):
+            sync = torch.cuda.synchronize
     tic, n = time.perf_counter(), 0
     for _ in range(epochs):
         for X, y in train_iter:
             n += int(y.shape[0])
+    sync()
     seconds = time.perf_counter() - tic
-    return {"pipeline_224": n / seconds, "pipeline_examples": n}
+    return {"pipeline_224": n / seconds, "pipeline_examples": n, "pipeline_device": device}
 
 
 # ----------------------------------------------------------------------------- driver
 def run_worker(args):
     os.environ.setdefault("MPLBACKEND", "Agg")
-    mode = "quick" if args.quick else "full"
+    mode = "quick" if args.quick else ("gpu" if args.gpu else "full")
     tic = time.perf_counter()
     if args.worker[0] == "pipeline":
         out = worker_pipeline(args.worker[1], 128)
@@ -305,7 +328,7 @@ def run_worker(args):
         subset_env(size)
         fn = worker_pytorch if framework == "pytorch" else worker_tensorflow
         with contextlib.redirect_stdout(sys.stderr):
-            out = fn(model, size, full=not args.quick)
+            out = fn(model, size, full=mode != "quick")
         out["sizes"] = size
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["seconds"] = time.perf_counter() - tic
@@ -313,23 +336,36 @@ def run_worker(args):
 
 
 def device_info():
+    """The CPU (and GPU, where PyTorch sees one) the benchmark ran on."""
     from d2lmini import precision
     model = next((line.split(":", 1)[1].strip() for line in
                   Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor()) \
         if Path("/proc/cpuinfo").exists() else platform.processor()
-    return {"cpu": model, "cores": os.cpu_count(), "machine": platform.machine(),
+    info = {"cpu": model, "cores": os.cpu_count(), "machine": platform.machine(),
             "bf16_instructions": precision.cpu_has_bf16(),
             "simd": sorted(f for f in precision.cpu_flags()
                            if f.startswith(("avx", "amx", "fma")))}
+    code = ("import json, torch; c = torch.cuda; print(json.dumps(c.is_available() and "
+            "{'gpu': c.get_device_name(0), 'gpu_memory_gb': round(c.get_device_properties(0)"
+            ".total_memory / 2**30, 1), 'cuda': torch.version.cuda}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode == 0 and proc.stdout.strip() not in ("", "false"):
+        info.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return info
 
 
 def versions():
-    code = ("import json, torch, tensorflow as tf, keras, numpy, sys\n"
-            "print(json.dumps({'python': sys.version.split()[0], 'torch': torch.__version__,"
-            " 'tensorflow': tf.__version__, 'keras': keras.__version__,"
-            " 'numpy': numpy.__version__, 'gpu_torch': torch.cuda.device_count(),"
-            " 'gpu_tf': len(tf.config.list_physical_devices('GPU'))}))")
+    """Versions of Python and the frameworks; a framework that is not installed is None."""
+    code = ("import json, sys, numpy, importlib.util as u\n"
+            "v = {'python': sys.version.split()[0], 'numpy': numpy.__version__}\n"
+            "if u.find_spec('torch'):\n"
+            "    import torch; v.update(torch=torch.__version__,"
+            " gpu_torch=torch.cuda.device_count())\n"
+            "if u.find_spec('tensorflow'):\n"
+            "    import tensorflow as tf, keras; v.update(tensorflow=tf.__version__,"
+            " keras=keras.__version__, gpu_tf=len(tf.config.list_physical_devices('GPU')))\n"
+            "print(json.dumps(v))")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     v = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True,
                                   text=True, env=env, check=True).stdout.strip().splitlines()[-1])
@@ -338,11 +374,13 @@ def versions():
     return v
 
 
-def spawn(worker, quick, timeout):
+def spawn(worker, mode, timeout):
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", *worker]
-    if quick:
-        cmd.append("--quick")
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
+    if mode != "full":
+        cmd.append("--" + mode)
+    # The repository first, then whatever the caller's PYTHONPATH holds.
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=path)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout,
                               cwd=ROOT)
@@ -385,6 +423,7 @@ def table(results):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="small sizes: under 5 minutes")
+    p.add_argument("--gpu", action="store_true", help="larger sizes for a GPU")
     p.add_argument("--models", default=",".join(MODELS))
     p.add_argument("--frameworks", default=",".join(FRAMEWORKS))
     p.add_argument("--out", help="JSON file (default results/latest.json, or quick.json)")
@@ -392,9 +431,11 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.worker:
         return run_worker(args)
-    mode = "quick" if args.quick else "full"
+    if args.quick and args.gpu:
+        raise SystemExit("--quick and --gpu are two different sizes: choose one")
+    mode = "quick" if args.quick else ("gpu" if args.gpu else "full")
     out = Path(args.out) if args.out else HERE / "results" / (
-        "quick.json" if args.quick else "latest.json")
+        {"quick": "quick.json", "gpu": "gpu.json", "full": "latest.json"}[mode])
     started = time.time()
     report = {"mode": mode, "device": device_info(), "versions": versions(),
               "started_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(started)),
@@ -412,12 +453,12 @@ def main(argv=None):
     for model in args.models.split(","):
         for fw in args.frameworks.split(","):
             t = time.perf_counter()
-            results.setdefault(model, {})[fw] = spawn((model, fw), args.quick, timeout)
+            results.setdefault(model, {})[fw] = spawn((model, fw), mode, timeout)
             print(f"{model} {fw}: {time.perf_counter() - t:.0f} s", file=sys.stderr,
                   flush=True)
     if not args.quick:
         for fw in args.frameworks.split(","):
-            results.setdefault("pipeline", {})[fw] = spawn(("pipeline", fw), False, 600)
+            results.setdefault("pipeline", {})[fw] = spawn(("pipeline", fw), "full", 600)
     report.update(results)
     report["load_average_after"] = os.getloadavg()
     report["seconds"] = time.time() - started
