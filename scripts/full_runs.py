@@ -1,0 +1,132 @@
+"""Full-size PyTorch training runs of the Part II chapters, for a machine with a GPU.
+
+Each chapter of Part II trains its network on a budget on a CPU (a few thousand images);
+this script runs the same PyTorch code at full size: every one of the 60,000 training and
+10,000 test images, every epoch the chapter asks for, with the chapter's batch size, learning
+rate and image size (``RUNS`` below; ``tests/test_full_runs.py`` checks that they match the
+notebooks). Each run is written to ``notebooks/results/<name>-pytorch-full.json`` with the
+GPU's name and the versions it ran with, and the chapter shows it from there.
+
+Usage::
+
+    python scripts/full_runs.py                       # all networks, into notebooks/results
+    python scripts/full_runs.py alexnet vgg --out-dir /tmp/runs
+    python scripts/full_runs.py lenet --amp           # 16-bit autocast: *-full-amp.json
+
+A budget (``D2LMINI_MAX_*``) or quick mode in the environment is refused unless
+``--allow-budget`` is given (for trying the script out on a CPU): a file named ``-full``
+must hold a full run.
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from a checkout, without installing
+    sys.path.insert(0, str(ROOT))
+
+# name: (title in the book, builder keyword arguments, batch size, lr, epochs, image size).
+# The same values as each chapter's PyTorch training cell.
+RUNS = {
+    "lenet": ("LeNet", {}, 256, 0.9, 10, None),
+    "alexnet": ("AlexNet", {}, 128, 0.01, 10, 224),
+    "vgg": ("VGG-11/4", {"conv_arch": ((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))},
+            128, 0.05, 10, 224),
+    "nin": ("NiN", {}, 128, 0.1, 10, 224),
+    "googlenet": ("GoogLeNet", {}, 128, 0.1, 10, 96),
+    "resnet": ("ResNet-18", {}, 128, 0.05, 10, 96),
+    "densenet": ("DenseNet", {}, 128, 0.1, 10, 96),
+}
+BUILDERS = {"resnet": "resnet18"}  # where the d2lmini function has another name
+BUDGET_VARS = ("D2LMINI_QUICK", "D2LMINI_MAX_EXAMPLES", "D2LMINI_MAX_TEST_EXAMPLES",
+               "D2LMINI_MAX_EPOCHS")
+
+
+def build(name):
+    """The chapter's network, untrained."""
+    from d2lmini import torch as d2l
+    return getattr(d2l, BUILDERS.get(name, name))(**RUNS[name][1])
+
+
+def per_class_accuracy(net, test_iter, device):
+    """Test accuracy of each of the ten classes (a class the network never predicts gets 0)."""
+    import torch
+    net.eval()
+    correct = torch.zeros(10, dtype=torch.int64, device=device)
+    total = torch.zeros(10, dtype=torch.int64, device=device)
+    with torch.no_grad():
+        for X, y in test_iter.on(device):
+            y = y.to(device)
+            pred = net(X.to(device)).argmax(dim=1)
+            correct += torch.bincount(y[pred == y], minlength=10)
+            total += torch.bincount(y, minlength=10)
+    return (correct.float() / total.clamp(min=1).float()).tolist()
+
+
+def run(name, out_dir, amp=False, seed=0):
+    """Train one network as its chapter does, at full size; write and return the result.
+
+    With ``amp=True`` it trains with ``train_ch6(..., amp=True)`` (16-bit autocast on a GPU)
+    and writes ``<name>-pytorch-full-amp.json``, for comparing accuracy with float32. A seed
+    other than 0 (the chapters' seed) changes the initial weights and adds ``-seed<N>``.
+    """
+    import torch
+    from d2lmini import torch as d2l
+
+    title, _, batch_size, lr, num_epochs, resize = RUNS[name]
+    torch.manual_seed(seed)
+    net = build(name)
+    size = resize or 28
+    macs = d2l.layer_summary(net, (1, 1, size, size), show=False).macs
+    params = d2l.count_parameters(net)
+    train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=resize)
+    device = d2l.try_gpu()
+    tic = time.perf_counter()
+    result = d2l.train_ch6(net, train_iter, test_iter, num_epochs, lr, device, verbose=False,
+                           amp=amp)
+    wall = time.perf_counter() - tic
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
+    per_class = per_class_accuracy(net, test_iter, device)
+    suffix = ("-amp" if amp else "") + (f"-seed{seed}" if seed else "")
+    path = result.save(Path(out_dir) / f"{name}-pytorch-full{suffix}.json", model=title,
+                       params=params, macs=macs, gpu=gpu, torch=torch.__version__,
+                       wall_seconds=wall, seed=seed, per_class_test_acc=per_class,
+                       made_by="scripts/full_runs.py")
+    print(f"{title:10} seed {seed}: {result.summary()} [{result.extra['precision']}; {wall:.0f} s wall; "
+          f"GPU: {gpu}]\n{'':10} per class: {' '.join(f'{a:.2f}' for a in per_class)}",
+          flush=True)
+    return path
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("names", nargs="*", default=list(RUNS), help=f"from {', '.join(RUNS)}")
+    p.add_argument("--out-dir", default=str(ROOT / "notebooks" / "results"))
+    p.add_argument("--seeds", type=int, nargs="+", default=[0],
+                   help="initial-weight seeds (0 is the chapters'); one run per seed")
+    p.add_argument("--amp", action="store_true", help="train with amp=True (16-bit autocast)")
+    p.add_argument("--allow-budget", action="store_true",
+                   help="let D2LMINI_MAX_* / D2LMINI_QUICK shrink the runs (for a trial)")
+    args = p.parse_args(argv)
+    unknown = [n for n in args.names if n not in RUNS]
+    if unknown:
+        p.error(f"unknown network(s) {', '.join(unknown)}; choose from {', '.join(RUNS)}")
+    budget = [v for v in BUDGET_VARS if os.environ.get(v)]
+    if budget and not args.allow_budget:
+        p.error(f"{', '.join(budget)} set: a full run uses all the data; unset them, or "
+                "pass --allow-budget for a trial")
+    failed = []
+    for name, seed in [(n, s) for n in args.names for s in args.seeds]:
+        try:
+            run(name, args.out_dir, amp=args.amp, seed=seed)
+        except Exception as exc:  # one network's failure should not cost the others' runs
+            failed.append(name)
+            print(f"{name}: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+    if failed:
+        raise SystemExit(f"failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()
