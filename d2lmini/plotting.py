@@ -91,6 +91,39 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
     return axes
 
 
+def plot_history(results, labels=None, title=None, figsize=(7, 2.6)):
+    """Training loss and test accuracy per epoch of one or several finished runs.
+
+    ``results`` are :class:`~d2lmini.training.TrainResult` objects (from ``train_ch6`` or
+    ``TrainResult.load``); ``labels`` name them in the legend (default: their model names).
+    Returns the two ``Axes``.
+
+    >>> from d2lmini.training import TrainResult                   # doctest: +SKIP
+    >>> run = TrainResult.load("results/alexnet-pytorch-full.json")  # doctest: +SKIP
+    >>> plot_history([run], title="AlexNet, full run")               # doctest: +SKIP
+    """
+    if not results:
+        raise ValueError("plot_history needs at least one run")
+    if labels is None:
+        labels = [r.extra.get("model", f"run {i + 1}") for i, r in enumerate(results)]
+    if len(labels) != len(results):
+        raise ValueError(f"{len(results)} runs but {len(labels)} labels")
+    use_svg_display()
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=figsize)
+    for result, label in zip(results, labels):
+        h = result.history
+        epochs = h.get("epoch") or range(1, len(h["train_loss"]) + 1)  # counted from 1
+        ax_loss.plot(epochs, h["train_loss"], marker=".", label=label)
+        ax_acc.plot(epochs, h["test_acc"], marker=".", label=label)
+    set_axes(ax_loss, "epoch", "training loss", title="Training loss")
+    set_axes(ax_acc, "epoch", "test accuracy", title="Test accuracy")
+    ax_acc.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return ax_loss, ax_acc
+
+
 def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5, suptitle=None, cmap="gray"):
     """Show a grid of images (numpy arrays or framework tensors, HxW or HxWxC).
 

@@ -14,5 +14,5 @@ from .backend_tf.models import *  # noqa: E402,F401,F403
 from .backend_tf.cifar10 import *  # noqa: E402,F401,F403
 from .backend_tf.augment import *  # noqa: E402,F401,F403
 from .config import budget, quick_mode  # noqa: E402,F401
-from .plotting import Animator, plot, set_axes, set_figsize, show_images, use_svg_display  # noqa: E402,F401
+from .plotting import Animator, plot, plot_history, set_axes, set_figsize, show_images, use_svg_display  # noqa: E402,F401
 from .utils import Accumulator, Timer  # noqa: E402,F401

@@ -9,5 +9,5 @@ from .backend_torch.models import *  # noqa: F401,F403
 from .backend_torch.cifar10 import *  # noqa: F401,F403
 from .backend_torch.augment import *  # noqa: F401,F403
 from .config import budget, quick_mode  # noqa: F401
-from .plotting import Animator, plot, set_axes, set_figsize, show_images, use_svg_display  # noqa: F401
+from .plotting import Animator, plot, plot_history, set_axes, set_figsize, show_images, use_svg_display  # noqa: F401
 from .utils import Accumulator, Timer  # noqa: F401

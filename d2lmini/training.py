@@ -70,6 +70,29 @@ class TrainResult:
                 f"{self.examples_per_sec:.1f} examples/sec on {self.device}")
         return f"{line} ({self.conditions()})" if self.budgeted else line
 
+    def describe(self):
+        """Where and how the run was made, then its summary line: for showing a saved run.
+
+        >>> print(TrainResult.load("results/alexnet-pytorch-full.json").describe())  # doctest: +SKIP
+        AlexNet, PyTorch 2.11.0+cu130 on NVIDIA H200 (cuda:0), seed 0
+        60,000 train / 10,000 test examples, 10 epochs, 224x224 images, batch 128, lr 0.01
+        loss 0.327, train acc 0.880, test acc 0.878, 15667.7 examples/sec on cuda:0
+        """
+        e = self.extra
+        framework = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}.get(
+            self.framework, self.framework)
+        if e.get("torch"):
+            framework += " " + e["torch"]
+        where = f"{e['gpu']} ({self.device})" if e.get("gpu") else self.device
+        head = f"{e.get('model', 'model')}, {framework} on {where}"
+        if "seed" in e:
+            head += f", seed {e['seed']}"
+        precision = e.get("precision", "float32")
+        what = f"{self.conditions()}, lr {self.lr:g}"
+        if precision != "float32":
+            what += f", {precision}"
+        return "\n".join([head, what, self.summary()])
+
     def to_dict(self):
         d = dataclasses.asdict(self)
         d["image_size"] = list(self.image_size)

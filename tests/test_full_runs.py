@@ -1,0 +1,157 @@
+"""scripts/full_runs.py and the full-size runs it committed; showing a saved run."""
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from d2lmini import plotting  # noqa: E402
+from d2lmini.training import TrainResult  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+CHAPTERS = {"lenet": "08-lenet", "alexnet": "09-alexnet", "vgg": "10-vgg", "nin": "11-nin",
+            "googlenet": "12-googlenet", "resnet": "13-resnet", "densenet": "14-densenet"}
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("full_runs", ROOT / "scripts" / "full_runs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+full_runs = load_script()
+
+
+def pytorch_cells(chapter):
+    """The source of the chapter's PyTorch cells, joined."""
+    text = (NOTEBOOKS / f"{chapter}.md").read_text()
+    cells = re.findall(r"```\{code-cell\} ipython3\n(.*?)```", text, flags=re.S)
+    return "\n".join(c for c in cells if "tags: [pytorch]" in c)
+
+
+@pytest.mark.parametrize("name", list(full_runs.RUNS))
+def test_full_run_settings_are_the_chapters(name):
+    """The script trains with the batch size, lr, epochs and image size of the chapter."""
+    code = pytorch_cells(CHAPTERS[name])
+    assert code.count("d2l.train_ch6(") == 1, f"{name}: one PyTorch training call expected"
+    _, _, batch_size, lr, num_epochs, resize = full_runs.RUNS[name]
+    batch = re.findall(r"^batch_size(?:, lr, num_epochs)? = (\d+)", code, flags=re.M)
+    rate = re.findall(r"lr, num_epochs = (?:\d+, )?([\d.]+), (\d+)$", code, flags=re.M)
+    loads = re.findall(r"load_data_fashion_mnist\(batch_size(?:=batch_size)?(?:, resize=(\d+))?\)",
+                       code)
+    assert batch == [str(batch_size)], batch
+    assert [(float(a), int(b)) for a, b in rate] == [(lr, num_epochs)], rate
+    assert [int(r) if r else None for r in loads] == [resize], loads
+
+
+def test_full_run_vgg_is_the_chapters_small_vgg():
+    text = (NOTEBOOKS / "10-vgg.md").read_text()
+    arch = eval(re.search(r"conv_arch = (\(\(.*?\)\))\n", text)[1])
+    ratio = int(re.search(r"ratio = (\d+)", text)[1])
+    expected = tuple((n, c // ratio) for n, c in arch)
+    assert tuple(full_runs.RUNS["vgg"][1]["conv_arch"]) == expected
+
+
+def test_full_runs_refuse_a_budget(monkeypatch, capsys):
+    monkeypatch.setenv("D2LMINI_MAX_EXAMPLES", "100")
+    with pytest.raises(SystemExit) as err:
+        full_runs.main(["lenet"])
+    assert err.value.code == 2
+    assert "D2LMINI_MAX_EXAMPLES" in capsys.readouterr().err
+
+
+def test_full_runs_name_unknown_networks(capsys):
+    with pytest.raises(SystemExit):
+        full_runs.main(["lenet", "transformer"])
+    assert "unknown network(s) transformer" in capsys.readouterr().err
+
+
+def test_per_class_accuracy_counts_each_class():
+    import torch
+    from d2lmini.backend_torch.data import ArrayLoader
+
+    labels = np.array([0, 1, 2, 3, 3, 3, 9, 9])
+    images = np.zeros((8, 4, 4), dtype=np.uint8)
+    images[:, 0, 0] = labels * 20  # the class, readable from one pixel
+
+    class Guess(torch.nn.Module):  # right for classes 3 and 9, "3" for everything else
+        def forward(self, X):
+            cls = torch.round(X[:, 0, 0, 0] * 255 / 20).long()
+            guess = torch.where((cls == 3) | (cls == 9), cls, torch.full_like(cls, 3))
+            return torch.nn.functional.one_hot(guess, 10).float()
+
+    loader = ArrayLoader(images, labels, batch_size=3)
+    acc = full_runs.per_class_accuracy(Guess(), loader, torch.device("cpu"))
+    assert acc == [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+
+
+def committed_full_runs():
+    return sorted((NOTEBOOKS / "results").glob("*-pytorch-full*.json"))
+
+
+def test_every_network_has_a_committed_full_run():
+    names = {p.name.split("-pytorch-full")[0] for p in committed_full_runs()}
+    assert names == set(full_runs.RUNS)
+
+
+@pytest.mark.parametrize("path", committed_full_runs(), ids=lambda p: p.stem)
+def test_committed_full_runs_are_full(path):
+    """A file named -full holds a run on all the data, with the chapter's settings."""
+    run = TrainResult.load(path)
+    name = path.name.split("-pytorch-full")[0]
+    title, _, batch_size, lr, num_epochs, resize = full_runs.RUNS[name]
+    assert not run.budgeted and not run.quick
+    assert (run.train_examples, run.test_examples) == (60000, 10000)
+    assert run.epochs == run.requested_epochs == num_epochs
+    assert len(run.history["test_acc"]) == num_epochs
+    assert (run.batch_size, run.lr) == (batch_size, lr)
+    assert tuple(run.image_size) == ((resize, resize) if resize else (28, 28))
+    assert run.extra["model"] == title and run.extra["made_by"] == "scripts/full_runs.py"
+    assert run.extra["gpu"], "a full run records the GPU it ran on"
+    assert run.extra["precision"] == ("float32" if "-amp" not in path.name
+                                      else "mixed bfloat16 (float32 weights)")
+    text = path.read_text()
+    assert "/work" not in text and "/home" not in text and "/root" not in text
+
+
+def test_describe_says_where_and_what():
+    run = TrainResult.load(NOTEBOOKS / "results" / "nin-pytorch-full-seed1.json")
+    lines = run.describe().splitlines()
+    assert lines[0].startswith("NiN, PyTorch ") and run.extra["gpu"] in lines[0]
+    assert lines[0].endswith("seed 1")
+    assert "60,000 train / 10,000 test examples" in lines[1] and "lr 0.1" in lines[1]
+    assert lines[2] == run.summary()
+
+
+def test_plot_history_draws_one_curve_per_run():
+    runs = [TrainResult.load(NOTEBOOKS / "results" / f"nin-pytorch-full{s}.json")
+            for s in ("", "-seed1")]
+    ax_loss, ax_acc = plotting.plot_history(runs, labels=["seed 0", "seed 1"], title="NiN")
+    assert len(ax_loss.lines) == len(ax_acc.lines) == 2
+    assert ax_acc.get_xlabel() == "epoch" and ax_acc.get_ylabel() == "test accuracy"
+    assert ax_loss.get_title() and ax_acc.get_title()
+    x, y = ax_acc.lines[1].get_data()
+    assert list(x) == list(range(1, 11)) and list(y) == runs[1].history["test_acc"]
+    assert [t.get_text() for t in ax_acc.get_legend().get_texts()] == ["seed 0", "seed 1"]
+    with pytest.raises(ValueError, match="2 runs but 1 labels"):
+        plotting.plot_history(runs, labels=["one"])
+    with pytest.raises(ValueError, match="at least one run"):
+        plotting.plot_history([])
+
+
+def test_gpu_benchmark_record():
+    """The committed GPU benchmark names its GPU and holds every measurement."""
+    report = json.loads((ROOT / "benchmarks" / "results" / "gpu.json").read_text())
+    assert report["mode"] == "gpu" and report["device"]["gpu"]
+    for model in ("lenet", "alexnet", "resnet18"):
+        r = report[model]["pytorch"]
+        for key in ("raw", "d2lmini", "d2l", "d2lmini_amp"):
+            assert r[key] > 0, (model, key)
+        assert r["amp_precision"].startswith("mixed")
