@@ -75,7 +75,7 @@ class TrainResult:
 
         >>> print(TrainResult.load("results/alexnet-pytorch-full.json").describe())  # doctest: +SKIP
         AlexNet, PyTorch 2.11.0+cu130 on NVIDIA H200 (cuda:0), seed 0
-        60,000 train / 10,000 test examples, 10 epochs, 224x224 images, batch 128, lr 0.01
+        60,000 train / 10,000 test examples, 10 epochs, 224x224 images, batch 128, lr 0.01; 44 s of wall time
         loss 0.327, train acc 0.880, test acc 0.878, 15667.7 examples/sec on cuda:0
         """
         e = self.extra
@@ -91,6 +91,8 @@ class TrainResult:
         what = f"{self.conditions()}, lr {self.lr:g}"
         if precision != "float32":
             what += f", {precision}"
+        if e.get("wall_seconds"):
+            what += f"; {e['wall_seconds']:,.0f} s of wall time"
         return "\n".join([head, what, self.summary()])
 
     def to_dict(self):

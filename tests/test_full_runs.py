@@ -127,6 +127,7 @@ def test_describe_says_where_and_what():
     assert lines[0].startswith("NiN, PyTorch ") and run.extra["gpu"] in lines[0]
     assert lines[0].endswith("seed 1")
     assert "60,000 train / 10,000 test examples" in lines[1] and "lr 0.1" in lines[1]
+    assert lines[1].endswith(f"; {run.extra['wall_seconds']:,.0f} s of wall time")
     assert lines[2] == run.summary()
 
 
