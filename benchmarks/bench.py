@@ -16,9 +16,9 @@ real subset of Fashion-MNIST, it measures in examples per second:
 
 ``d2lmini``, ``d2l`` and ``d2lmini_amp`` count the training examples of one epoch over the
 wall time of that epoch *including its evaluation on the test subset* (about one test example
-for every six training examples, as in Fashion-MNIST), and use the epochs after the first
-(the first one traces/compiles and warms caches). ``raw`` times steps after two warm-up
-steps. Extra probes in full mode: ``raw_plain`` (the raw loop in each framework's default
+for every six training examples, as in Fashion-MNIST), and take the median of the epochs
+after the first (the first one traces/compiles and warms caches). ``raw`` times blocks of
+steps after two warm-up steps and takes the median block (``repeats`` in the sizes). Extra probes in full mode: ``raw_plain`` (the raw loop in each framework's default
 layout, without XLA), ``raw_bf16`` (``raw_plain`` in bfloat16: emulated on CPUs without
 bfloat16 instructions), and the input pipeline alone at 224x224 with its peak memory.
 
@@ -59,9 +59,13 @@ IMAGE = {"lenet": 28, "alexnet": 224, "resnet18": 96}
 # Per model: batch size, training / test examples, timed raw steps, epochs. d2l's train_ch6
 # needs at least 5 batches per epoch (it plots every num_batches // 5 batches).
 SIZES = {
-    "full": {"lenet": dict(batch=256, train=7680, test=1280, raw_steps=20, epochs=2),
-             "alexnet": dict(batch=32, train=384, test=64, raw_steps=8, epochs=2),
-             "resnet18": dict(batch=32, train=384, test=64, raw_steps=8, epochs=2)},
+    # Full: 4 epochs (the median of the 3 after the first) and 3 timed blocks of raw steps
+    # (their median), so that one slow moment on a shared machine does not decide a ratio.
+    "full": {"lenet": dict(batch=256, train=7680, test=1280, raw_steps=20, epochs=4,
+                           repeats=3),
+             "alexnet": dict(batch=32, train=384, test=64, raw_steps=8, epochs=4, repeats=3),
+             "resnet18": dict(batch=32, train=384, test=64, raw_steps=8, epochs=4,
+                              repeats=3)},
     "quick": {"lenet": dict(batch=256, train=2560, test=512, raw_steps=8, epochs=2),
               "alexnet": dict(batch=8, train=40, test=8, raw_steps=2, epochs=2),
               "resnet18": dict(batch=8, train=40, test=8, raw_steps=2, epochs=2)},
@@ -75,9 +79,11 @@ SIZES = {
 
 # ----------------------------------------------------------------------------- helpers
 def steady(epoch_seconds, examples):
-    """Examples/sec over the epochs after the first (all of them if there is only one)."""
-    later = epoch_seconds[1:] or epoch_seconds
-    return examples * len(later) / sum(later)
+    """Examples/sec of the median epoch after the first (the only one if there is one)."""
+    later = sorted(epoch_seconds[1:] or epoch_seconds)
+    mid = len(later) // 2
+    seconds = later[mid] if len(later) % 2 else (later[mid - 1] + later[mid]) / 2
+    return examples / seconds
 
 
 class EpochClock:
@@ -120,15 +126,19 @@ def subset_env(size):
     os.environ.pop("D2LMINI_MAX_EPOCHS", None)
 
 
-def timed_steps(step, batches, steps, warmup=2, sync=lambda: None):
+def timed_steps(step, batches, steps, warmup=2, sync=lambda: None, repeats=1):
+    """Seconds for ``steps`` steps after ``warmup`` ones: the median of ``repeats`` blocks."""
     for i in range(warmup):
         step(*batches[i % len(batches)])
     sync()
-    tic = time.perf_counter()
-    for i in range(steps):
-        step(*batches[i % len(batches)])
-    sync()
-    return time.perf_counter() - tic
+    blocks = []
+    for _ in range(repeats):
+        tic = time.perf_counter()
+        for i in range(steps):
+            step(*batches[i % len(batches)])
+        sync()
+        blocks.append(time.perf_counter() - tic)
+    return sorted(blocks)[len(blocks) // 2]
 
 
 # ----------------------------------------------------------------------------- PyTorch
@@ -151,7 +161,8 @@ def worker_pytorch(model, size, full):
         if len(batches) == 4:
             break
 
-    def raw(dtype=None, channels_last=False, steps=size["raw_steps"], warmup=2):
+    def raw(dtype=None, channels_last=False, steps=size["raw_steps"], warmup=2,
+            repeats=size.get("repeats", 1)):
         torch.manual_seed(0)
         net = make().apply(mini.init_xavier).to(device)  # the same start as train_ch6's
         data = batches
@@ -168,7 +179,7 @@ def worker_pytorch(model, size, full):
             loss.backward()
             opt.step()
 
-        seconds = timed_steps(step, data, steps, warmup, sync)
+        seconds = timed_steps(step, data, steps, warmup, sync, repeats)
         return steps * size["batch"] / seconds
 
     # train_ch6 trains conv nets in channels-last on a CPU; so does the raw loop.
@@ -177,7 +188,8 @@ def worker_pytorch(model, size, full):
         out["raw_plain"] = raw()
         cheap = device.type == "cuda" or model == "lenet"  # bf16 is emulated on most CPUs
         out["raw_bf16"] = raw(torch.bfloat16, steps=size["raw_steps"] if device.type == "cuda"
-                              else (4 if cheap else 1), warmup=2 if cheap else 1)
+                              else (4 if cheap else 1), warmup=2 if cheap else 1,
+                              repeats=1 if device.type == "cpu" else size.get("repeats", 1))
 
     # 2. d2lmini's train_ch6, end to end
     n = train_iter.num_examples
@@ -223,7 +235,8 @@ def worker_tensorflow(model, size, full):
             if len(batches) == 4:
                 break
 
-        def raw(policy=None, jit=False, steps=size["raw_steps"], warmup=2):
+        def raw(policy=None, jit=False, steps=size["raw_steps"], warmup=2,
+                repeats=size.get("repeats", 1)):
             keras.utils.set_random_seed(0)
             net = make()
             if policy:
@@ -244,14 +257,15 @@ def worker_tensorflow(model, size, full):
                 step(X, y)
 
             seconds = timed_steps(run, batches, steps, warmup,
-                                  sync=lambda: float(net.trainable_variables[0][0, 0, 0, 0]))
+                                  lambda: float(net.trainable_variables[0][0, 0, 0, 0]),
+                                  repeats)
             return steps * size["batch"] / seconds
 
         out["raw"] = raw(jit=True)  # train_ch6 compiles its step with XLA; so does this
         if full:
             out["raw_plain"] = raw()
             out["raw_bf16"] = raw("mixed_bfloat16", steps=1 if model != "lenet" else 4,
-                                  warmup=1)
+                                  warmup=1, repeats=1)  # emulated on most CPUs: slow
 
     for key, amp in (("d2lmini", False), ("d2lmini_amp", True)):
         keras.utils.set_random_seed(0)
@@ -442,10 +456,11 @@ def main(argv=None):
               "load_average_before": os.getloadavg(), "sizes": SIZES[mode],
               "definitions": {
                   "raw": "examples/s of forward+loss+backward+SGD on in-memory batches, "
-                         "with train_ch6's kernels (PyTorch CPU: channels-last; TF: XLA)",
+                         "with train_ch6's kernels (PyTorch CPU: channels-last; TF: XLA); "
+                         "the median of `repeats` timed blocks",
                   "raw_plain": "raw in the framework's default layout, without XLA",
-                  "d2lmini": "train_ch6 end to end: examples/s of an epoch after the first, "
-                             "its evaluation included",
+                  "d2lmini": "train_ch6 end to end: examples/s of the median epoch after "
+                             "the first, its evaluation included",
                   "d2l": "d2l 1.0.3 train_ch6 on the same iterators, measured like d2lmini",
                   "d2lmini_amp": "train_ch6(..., amp=True), measured like d2lmini"}}
     results = {}
