@@ -18,9 +18,11 @@ real subset of Fashion-MNIST, it measures in examples per second:
 wall time of that epoch *including its evaluation on the test subset* (about one test example
 for every six training examples, as in Fashion-MNIST), and take the median of the epochs
 after the first (the first one traces/compiles and warms caches). ``raw`` times blocks of
-steps after two warm-up steps and takes the median block (``repeats`` in the sizes). Extra probes in full mode: ``raw_plain`` (the raw loop in each framework's default
-layout, without XLA), ``raw_bf16`` (``raw_plain`` in bfloat16: emulated on CPUs without
-bfloat16 instructions), and the input pipeline alone at 224x224 with its peak memory.
+steps after two warm-up steps and takes the median block (``repeats`` in the sizes).
+Extra probes in full and GPU mode: ``raw_plain`` (the raw loop in each framework's
+default layout, without XLA), ``raw_bf16`` (``raw_plain`` in bfloat16: emulated on CPUs
+without bfloat16 instructions), and the input pipeline alone at 224x224 with its peak
+memory.
 
 Each (model, framework) runs in its own process (``--worker``), so that PyTorch's and
 TensorFlow's thread pools do not compete and peak memory is per run.
@@ -186,10 +188,11 @@ def worker_pytorch(model, size, full):
     out["raw"] = raw(channels_last=device.type == "cpu")
     if full:
         out["raw_plain"] = raw()
-        cheap = device.type == "cuda" or model == "lenet"  # bf16 is emulated on most CPUs
-        out["raw_bf16"] = raw(torch.bfloat16, steps=size["raw_steps"] if device.type == "cuda"
-                              else (4 if cheap else 1), warmup=2 if cheap else 1,
-                              repeats=1 if device.type == "cpu" else size.get("repeats", 1))
+        if device.type == "cuda":
+            out["raw_bf16"] = raw(torch.bfloat16)
+        else:  # emulated on most CPUs, and slow: a few steps only
+            out["raw_bf16"] = raw(torch.bfloat16, steps=4 if model == "lenet" else 1,
+                                  warmup=1, repeats=1)
 
     # 2. d2lmini's train_ch6, end to end
     n = train_iter.num_examples
@@ -370,7 +373,7 @@ def device_info():
 
 
 def versions():
-    """Versions of Python and the frameworks; a framework that is not installed is None."""
+    """Versions of Python and the frameworks; a framework that is not installed is left out."""
     code = ("import json, sys, numpy, importlib.util as u\n"
             "v = {'python': sys.version.split()[0], 'numpy': numpy.__version__}\n"
             "if u.find_spec('torch'):\n"

@@ -94,9 +94,9 @@ def run(name, out_dir, amp=False, seed=0):
                        params=params, macs=macs, gpu=gpu, torch=torch.__version__,
                        wall_seconds=wall, seed=seed, per_class_test_acc=per_class,
                        made_by="scripts/full_runs.py")
-    print(f"{title:10} seed {seed}: {result.summary()} [{result.extra['precision']}; {wall:.0f} s wall; "
-          f"GPU: {gpu}]\n{'':10} per class: {' '.join(f'{a:.2f}' for a in per_class)}",
-          flush=True)
+    print(f"{title:10} seed {seed}: {result.summary()} [{result.extra['precision']}; "
+          f"{wall:.0f} s wall; GPU: {gpu}]", flush=True)
+    print(f"{'':10} per class: {' '.join(f'{a:.2f}' for a in per_class)}", flush=True)
     return path
 
 
