@@ -156,3 +156,14 @@ def test_gpu_benchmark_record():
         for key in ("raw", "d2lmini", "d2l", "d2lmini_amp"):
             assert r[key] > 0, (model, key)
         assert r["amp_precision"].startswith("mixed")
+
+
+def test_bf16_cpu_benchmark_record():
+    """The committed run on a CPU with bfloat16 instructions trained amp in bfloat16."""
+    report = json.loads((ROOT / "benchmarks" / "results" / "cpu-bf16.json").read_text())
+    assert report["mode"] == "full" and report["device"]["bf16_instructions"]
+    assert report["versions"]["gpu_torch"] == 0  # the GPU was hidden: a CPU measurement
+    r = report["alexnet"]["pytorch"]
+    assert r["amp_precision"].startswith("mixed bfloat16")
+    for key in ("raw", "d2lmini", "d2l", "d2lmini_amp"):
+        assert r[key] > 0, key
