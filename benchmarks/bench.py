@@ -352,8 +352,8 @@ def run_worker(args):
     print("RESULT " + json.dumps(out))
 
 
-def device_info():
-    """The CPU (and GPU, where PyTorch sees one) the benchmark ran on."""
+def device_info(gpu=None):
+    """The CPU the benchmark ran on, plus ``gpu`` (from :func:`versions`) where there is one."""
     from d2lmini import precision
     model = next((line.split(":", 1)[1].strip() for line in
                   Path("/proc/cpuinfo").read_text().splitlines()
@@ -363,22 +363,24 @@ def device_info():
             "bf16_instructions": precision.cpu_has_bf16(),
             "simd": sorted(f for f in precision.cpu_flags()
                            if f.startswith(("avx", "amx", "fma")))}
-    code = ("import json, torch; c = torch.cuda; print(json.dumps(c.is_available() and "
-            "{'gpu': c.get_device_name(0), 'gpu_memory_gb': round(c.get_device_properties(0)"
-            ".total_memory / 2**30, 1), 'cuda': torch.version.cuda}))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if proc.returncode == 0 and proc.stdout.strip() not in ("", "false"):
-        info.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+    info.update(gpu or {})
     return info
 
 
 def versions():
-    """Versions of Python and the frameworks; a framework that is not installed is left out."""
+    """Versions of Python and the frameworks (one not installed is left out), and the GPU.
+
+    One subprocess imports the frameworks (the benchmark's own process stays free of them);
+    PyTorch's view of the GPU comes back under ``"gpu_info"`` for :func:`device_info`.
+    """
     code = ("import json, sys, numpy, importlib.util as u\n"
             "v = {'python': sys.version.split()[0], 'numpy': numpy.__version__}\n"
             "if u.find_spec('torch'):\n"
-            "    import torch; v.update(torch=torch.__version__,"
-            " gpu_torch=torch.cuda.device_count())\n"
+            "    import torch; c = torch.cuda; v.update(torch=torch.__version__,"
+            " gpu_torch=c.device_count())\n"
+            "    if c.is_available(): v['gpu_info'] = {'gpu': c.get_device_name(0),"
+            " 'gpu_memory_gb': round(c.get_device_properties(0).total_memory / 2**30, 1),"
+            " 'cuda': torch.version.cuda}\n"
             "if u.find_spec('tensorflow'):\n"
             "    import tensorflow as tf, keras; v.update(tensorflow=tf.__version__,"
             " keras=keras.__version__, gpu_tf=len(tf.config.list_physical_devices('GPU')))\n"
@@ -454,7 +456,9 @@ def main(argv=None):
     out = Path(args.out) if args.out else HERE / "results" / (
         {"quick": "quick.json", "gpu": "gpu.json", "full": "latest.json"}[mode])
     started = time.time()
-    report = {"mode": mode, "device": device_info(), "versions": versions(),
+    found = versions()
+    report = {"mode": mode, "device": device_info(found.pop("gpu_info", None)),
+              "versions": found,
               "started_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(started)),
               "load_average_before": os.getloadavg(), "sizes": SIZES[mode],
               "definitions": {

@@ -17,6 +17,8 @@ import re
 import sys
 from pathlib import Path
 
+from .training import FRAMEWORK_NAMES
+
 FRAMEWORKS = ("pytorch", "tensorflow")
 _RENAMES = {"tensorflow": [(re.compile(r"\bd2ltf\b"), "d2l")], "pytorch": []}
 
@@ -45,7 +47,7 @@ def single_framework(nb, framework):
                 source = pattern.sub(repl, source)
             cell["source"] = source
         cells.append(cell)
-    label = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}[framework]
+    label = FRAMEWORK_NAMES[framework]
     note = {"cell_type": "markdown", "metadata": {"tags": ["export-note"]},
             "source": f"*This is the {label}-only copy of this chapter; the book's version "
                       f"shows PyTorch and TensorFlow side by side.*"}

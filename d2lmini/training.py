@@ -9,6 +9,8 @@ from pathlib import Path
 
 from .plotting import Animator, in_notebook
 
+FRAMEWORK_NAMES = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}  # as shown to readers
+
 
 class NonFiniteLossError(FloatingPointError):
     """The training loss became NaN or infinite."""
@@ -79,8 +81,7 @@ class TrainResult:
         loss 0.327, train acc 0.880, test acc 0.878, 15667.7 examples/sec on cuda:0
         """
         e = self.extra
-        framework = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}.get(
-            self.framework, self.framework)
+        framework = FRAMEWORK_NAMES.get(self.framework, self.framework)
         if e.get("torch"):
             framework += " " + e["torch"]
         where = f"{e['gpu']} ({self.device})" if e.get("gpu") else self.device

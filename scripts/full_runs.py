@@ -18,7 +18,6 @@ A budget (``D2LMINI_MAX_*``) or quick mode in the environment is refused unless
 must hold a full run.
 """
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -40,8 +39,6 @@ RUNS = {
     "densenet": ("DenseNet", {}, 128, 0.1, 10, 96),
 }
 BUILDERS = {"resnet": "resnet18"}  # where the d2lmini function has another name
-BUDGET_VARS = ("D2LMINI_QUICK", "D2LMINI_MAX_EXAMPLES", "D2LMINI_MAX_TEST_EXAMPLES",
-               "D2LMINI_MAX_EPOCHS")
 
 
 def build(name):
@@ -53,15 +50,17 @@ def build(name):
 def per_class_accuracy(net, test_iter, device):
     """Test accuracy of each of the ten classes (a class the network never predicts gets 0)."""
     import torch
+    from d2lmini.fashion_mnist import CLASSES
+
+    k = len(CLASSES)
+    correct = torch.zeros(k, dtype=torch.int64, device=device)
+    total = torch.zeros(k, dtype=torch.int64, device=device)
     net.eval()
-    correct = torch.zeros(10, dtype=torch.int64, device=device)
-    total = torch.zeros(10, dtype=torch.int64, device=device)
     with torch.no_grad():
-        for X, y in test_iter.on(device):
-            y = y.to(device)
-            pred = net(X.to(device)).argmax(dim=1)
-            correct += torch.bincount(y[pred == y], minlength=10)
-            total += torch.bincount(y, minlength=10)
+        for X, y in test_iter.on(device):  # batches made on the device
+            pred = net(X).argmax(dim=1)
+            correct += torch.bincount(y[pred == y], minlength=k)
+            total += torch.bincount(y, minlength=k)
     return (correct.float() / total.clamp(min=1).float()).tolist()
 
 
@@ -110,13 +109,14 @@ def main(argv=None):
     p.add_argument("--allow-budget", action="store_true",
                    help="let D2LMINI_MAX_* / D2LMINI_QUICK shrink the runs (for a trial)")
     args = p.parse_args(argv)
+    from d2lmini import config
     unknown = [n for n in args.names if n not in RUNS]
     if unknown:
         p.error(f"unknown network(s) {', '.join(unknown)}; choose from {', '.join(RUNS)}")
-    budget = [v for v in BUDGET_VARS if os.environ.get(v)]
-    if budget and not args.allow_budget:
-        p.error(f"{', '.join(budget)} set: a full run uses all the data; unset them, or "
-                "pass --allow-budget for a trial")
+    if config.budget().limited and not args.allow_budget:
+        p.error(f"a budget is set ({config.budget()}): a full run uses all the data; unset "
+                "D2LMINI_QUICK and D2LMINI_MAX_EXAMPLES / _TEST_EXAMPLES / _EPOCHS, or pass "
+                "--allow-budget for a trial")
     failed = []
     for name, seed in [(n, s) for n in args.names for s in args.seeds]:
         try:
