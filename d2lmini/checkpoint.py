@@ -20,7 +20,8 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write", "new_record", "check_compatible", "record_epoch", "resolve_path"]
+__all__ = ["atomic_write", "new_record", "fingerprint", "skip_in_quick_mode", "check_compatible",
+           "record_epoch", "resolve_path"]
 
 FORMAT = 1
 
@@ -61,8 +62,13 @@ def atomic_write(path, write):
     return path
 
 
-def new_record(lr, batch_size, train_examples, shapes, precision):
-    """The bookkeeping of a fresh run: no epoch done yet, and the settings it must keep."""
+def new_record(lr, batch_size, train_examples, shapes, precision, architecture=None):
+    """The bookkeeping of a fresh run: no epoch done yet, and the settings it must keep.
+
+    ``architecture`` is a fingerprint of the model's layers and their settings (a short
+    hash): it tells apart two models whose parameters have the same shapes, such as a
+    network with ReLU and the same network with sigmoid activations.
+    """
     return {
         "format": FORMAT,
         "epochs_done": 0,
@@ -74,8 +80,29 @@ def new_record(lr, batch_size, train_examples, shapes, precision):
         "settings": {"lr": float(lr), "batch_size": batch_size,
                      "train_examples": train_examples,
                      "shapes": {k: list(v) for k, v in shapes.items()},
-                     "precision": precision},
+                     "precision": precision, "architecture": architecture},
     }
+
+
+def fingerprint(text):
+    """A short, stable hash of ``text`` (a model's description), for :func:`new_record`.
+
+    >>> fingerprint("Sequential(Conv2d)") == fingerprint("Sequential(Conv2d)")
+    True
+    """
+    import hashlib
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def skip_in_quick_mode(checkpoint, verbose):
+    """``None`` in quick mode (a smoke test neither resumes a real run's checkpoint nor
+    overwrites it), else ``checkpoint`` unchanged."""
+    from . import config
+    if checkpoint is None or not config.quick_mode():
+        return checkpoint
+    if verbose:
+        print(f"quick mode: not using the checkpoint {Path(checkpoint).name}")
+    return None
 
 
 def check_compatible(record, settings, path):
@@ -89,10 +116,13 @@ def check_compatible(record, settings, path):
         raise ValueError(f"{path} is not a d2lmini checkpoint of format {FORMAT}; delete it "
                          "or pass another checkpoint path")
     old = record["settings"]
-    for key in ("lr", "batch_size", "train_examples", "precision", "shapes"):
+    for key in ("lr", "batch_size", "train_examples", "precision", "shapes", "architecture"):
+        if key == "architecture" and None in (old.get(key), settings.get(key)):
+            continue  # a checkpoint from before fingerprints, or a model without one
         if old.get(key) != settings.get(key):
-            what = "the model's parameter shapes" if key == "shapes" else \
-                f"{key}={old.get(key)!r} (now {settings.get(key)!r})"
+            what = {"shapes": "the model's parameter shapes",
+                    "architecture": "the model's layers (types or settings)"}.get(
+                key, f"{key}={old.get(key)!r} (now {settings.get(key)!r})")
             raise ValueError(f"the checkpoint {path} was written by a different run: "
                              f"{what} differ. Resume with the same settings, or delete the "
                              "file / pass another checkpoint path to start afresh")

@@ -1,4 +1,4 @@
-"""Full-size PyTorch training runs of the Part II chapters, for a machine with a GPU.
+"""Full-size training runs of the Part II chapters: every image, the chapter's settings.
 
 Each chapter of Part II trains its network on a budget on a CPU (a few thousand images);
 this script runs the same PyTorch code at full size: every one of the 60,000 training and
@@ -12,6 +12,15 @@ Usage::
     python scripts/full_runs.py                       # all networks, into notebooks/results
     python scripts/full_runs.py alexnet vgg --out-dir /tmp/runs
     python scripts/full_runs.py lenet --amp           # 16-bit autocast: *-full-amp.json
+    python scripts/full_runs.py alexnet --framework tensorflow --epochs 1
+
+``--framework tensorflow`` trains the Keras twin the same way and writes
+``<name>-tensorflow-full.json``. ``--epochs N`` stops after the first ``N`` of the chapter's
+epochs (still on all the data; the result file says "N of 10 epochs"): one epoch of a 224x224
+network is about an hour on a two-core CPU. Every run saves a checkpoint after each epoch
+into ``--checkpoint-dir`` (default ``notebooks/checkpoints``), so a run that is stopped
+resumes where it stopped; a chapter's training cell given the same checkpoint shows the run
+without training again.
 
 A budget (``D2LMINI_MAX_*``) or quick mode in the environment is refused unless
 ``--allow-budget`` is given (for trying the script out on a CPU): a file named ``-full``
@@ -41,10 +50,18 @@ RUNS = {
 BUILDERS = {"resnet": "resnet18"}  # where the d2lmini function has another name
 
 
-def build(name):
+def backend(framework):
+    """``d2lmini.torch`` or ``d2lmini.tensorflow``."""
+    if framework == "pytorch":
+        from d2lmini import torch as d2l
+    else:
+        from d2lmini import tensorflow as d2l
+    return d2l
+
+
+def build(name, framework="pytorch"):
     """The chapter's network, untrained."""
-    from d2lmini import torch as d2l
-    return getattr(d2l, BUILDERS.get(name, name))(**RUNS[name][1])
+    return getattr(backend(framework), BUILDERS.get(name, name))(**RUNS[name][1])
 
 
 def per_class_accuracy(net, test_iter, device):
@@ -62,6 +79,61 @@ def per_class_accuracy(net, test_iter, device):
             correct += torch.bincount(y[pred == y], minlength=k)
             total += torch.bincount(y, minlength=k)
     return (correct.float() / total.clamp(min=1).float()).tolist()
+
+
+def per_class_accuracy_tf(net, test_iter):
+    """:func:`per_class_accuracy` for a Keras model."""
+    import numpy as np
+    from d2lmini.fashion_mnist import CLASSES
+
+    k = len(CLASSES)
+    correct, total = np.zeros(k, np.int64), np.zeros(k, np.int64)
+    for X, y in test_iter:
+        pred = np.argmax(net(X, training=False).numpy(), axis=1)
+        y = np.asarray(y)
+        correct += np.bincount(y[pred == y], minlength=k)
+        total += np.bincount(y, minlength=k)
+    return (correct / np.maximum(total, 1)).tolist()
+
+
+def checkpoint_path(checkpoint_dir, name, framework):
+    """Where a run keeps its checkpoint: the path the chapter's training cell passes."""
+    return Path(checkpoint_dir) / f"{name}-{framework}.ckpt"
+
+
+def run_tf(name, out_dir, epochs=None, seed=0, checkpoint_dir=None):
+    """Train the Keras twin of one network as its chapter does, on all the data.
+
+    ``epochs`` stops after that many of the chapter's epochs; ``checkpoint_dir`` holds the
+    checkpoint that makes a stopped run resume (and that the chapter's cell can show).
+    """
+    import os
+
+    import keras
+    import tensorflow as tf
+
+    title, _, batch_size, lr, num_epochs, resize = RUNS[name]
+    d2l = backend("tensorflow")
+    if epochs is not None:
+        os.environ["D2LMINI_MAX_EPOCHS"] = str(epochs)
+    keras.utils.set_random_seed(seed)
+    net = build(name, "tensorflow")
+    size = resize or 28
+    summary = d2l.layer_summary(net, (1, size, size, 1), show=False)
+    train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=resize)
+    ckpt = checkpoint_path(checkpoint_dir, name, "tensorflow") if checkpoint_dir else None
+    tic = time.perf_counter()
+    result = d2l.train_ch6(net, train_iter, test_iter, num_epochs, lr, d2l.try_gpu(),
+                           verbose=True, checkpoint=ckpt)
+    wall = time.perf_counter() - tic
+    per_class = per_class_accuracy_tf(result.net, test_iter)
+    path = result.save(Path(out_dir) / f"{name}-tensorflow-full.json", model=title,
+                       params=d2l.count_parameters(net), macs=summary.macs,
+                       tensorflow=tf.__version__, wall_seconds=wall, seed=seed,
+                       per_class_test_acc=per_class, made_by="scripts/full_runs.py")
+    print(f"{title:10} seed {seed}: {result.summary()} [{wall:.0f} s wall]", flush=True)
+    print(f"{'':10} per class: {' '.join(f'{a:.2f}' for a in per_class)}", flush=True)
+    return path
 
 
 def run(name, out_dir, amp=False, seed=0):
@@ -106,6 +178,11 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, nargs="+", default=[0],
                    help="initial-weight seeds (0 is the chapters'); one run per seed")
     p.add_argument("--amp", action="store_true", help="train with amp=True (16-bit autocast)")
+    p.add_argument("--framework", choices=["pytorch", "tensorflow"], default="pytorch")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="stop after this many of the chapter's epochs (TensorFlow only)")
+    p.add_argument("--checkpoint-dir", default=str(ROOT / "notebooks" / "checkpoints"),
+                   help="where TensorFlow runs keep the checkpoint they resume from")
     p.add_argument("--allow-budget", action="store_true",
                    help="let D2LMINI_MAX_* / D2LMINI_QUICK shrink the runs (for a trial)")
     args = p.parse_args(argv)
@@ -120,7 +197,11 @@ def main(argv=None):
     failed = []
     for name, seed in [(n, s) for n in args.names for s in args.seeds]:
         try:
-            run(name, args.out_dir, amp=args.amp, seed=seed)
+            if args.framework == "tensorflow":
+                run_tf(name, args.out_dir, epochs=args.epochs, seed=seed,
+                       checkpoint_dir=args.checkpoint_dir)
+            else:
+                run(name, args.out_dir, amp=args.amp, seed=seed)
         except Exception as exc:  # one network's failure should not cost the others' runs
             failed.append(name)
             print(f"{name}: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)

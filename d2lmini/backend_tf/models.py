@@ -7,10 +7,12 @@ same docstrings, so a chapter can show both frameworks side by side. Every model
 inside. :func:`layer_summary` prints a layer-by-layer table of output shapes for one example,
 with parameters and multiply-adds.
 
-Images are NHWC here (NCHW in PyTorch); all models output logits (no softmax). Batch
-normalization uses PyTorch's settings (momentum 0.9 in Keras terms, epsilon 1e-5) so that
-the two frameworks train alike; Keras' default momentum 0.99 makes the moving statistics
-lag far behind in short runs.
+Images are NHWC here (NCHW in PyTorch); all models output logits (no softmax). Each
+network computes the same function as its PyTorch twin (``d2lmini.twins`` copies the
+weights across; the tests compare logits and one SGD step): batch normalization uses
+PyTorch's settings (momentum 0.9 in Keras terms, epsilon 1e-5), and stride-2 layers pad
+explicitly where PyTorch pads every side, since Keras' ``'same'`` pads only the bottom and
+right at stride 2.
 
 >>> net = alexnet()
 >>> net(tf.zeros((1, 224, 224, 1))).shape
@@ -20,11 +22,11 @@ import math
 
 import keras
 import tensorflow as tf
-from keras import layers as L
+from keras import layers
 
 from .. import arithmetic, netsummary
 
-__all__ = ["CheckedSequential", "lenet", "alexnet", "vgg_block", "vgg", "nin_block", "nin",
+__all__ = ["CheckedSequential", "output_size", "lenet", "alexnet", "vgg_block", "vgg", "nin_block", "nin",
            "Inception", "googlenet", "Residual", "resnet_block", "resnet18", "conv_block",
            "DenseBlock", "transition_block", "densenet", "spatial_steps", "count_parameters",
            "layer_summary"]
@@ -46,7 +48,7 @@ class CheckedSequential(keras.Sequential):
 
     Examples
     --------
-    >>> net = CheckedSequential(L.Conv2D(4, 5), L.Flatten(), name="tiny", in_channels=1)
+    >>> net = CheckedSequential(layers.Conv2D(4, 5), layers.Flatten(), name="tiny", in_channels=1)
     >>> net.min_size
     5
     """
@@ -81,19 +83,20 @@ class CheckedSequential(keras.Sequential):
         return super().__call__(inputs, *args, **kwargs)
 
 
-def _conv(out_channels, kernel_size, activation=None, **kwargs):
-    return L.Conv2D(out_channels, kernel_size, activation=activation, **kwargs)
+def output_size(layers, image_size):
+    """Height (= width) of what ``layers`` make of an ``image_size`` x ``image_size`` input.
 
+    Computed from the layers' kernels, strides and paddings (:func:`spatial_steps`), without
+    running them. (Keras infers a dense layer's input size itself; this mirrors PyTorch.)
+    ``ValueError`` when the input is too small.
 
-def _batch_norm():
-    return L.BatchNormalization(momentum=0.9, epsilon=1e-5)
-
-
-def _flat_features(layers, channels, image_size):
+    >>> output_size([layers.Conv2D(6, 5), layers.AveragePooling2D(2)], 28)
+    12
+    """
     size = netsummary.trace_sizes(_steps_of(layers, ""), image_size)[-1]
     if size < 1:
-        raise ValueError(f"image_size={image_size} is too small for this network")
-    return channels * size * size
+        raise ValueError(f"image_size={image_size} is too small for these layers")
+    return size
 
 
 def lenet(num_classes=10, in_channels=1, image_size=28):
@@ -107,14 +110,14 @@ def lenet(num_classes=10, in_channels=1, image_size=28):
     TensorShape([2, 10])
     """
     return CheckedSequential(
-        _conv(6, 5, "sigmoid", padding="same"),
-        L.AveragePooling2D(pool_size=2, strides=2),
-        _conv(16, 5, "sigmoid"),
-        L.AveragePooling2D(pool_size=2, strides=2),
-        L.Flatten(),
-        L.Dense(120, activation="sigmoid"),
-        L.Dense(84, activation="sigmoid"),
-        L.Dense(num_classes),
+        layers.Conv2D(6, kernel_size=5, padding="same", activation="sigmoid"),
+        layers.AveragePooling2D(pool_size=2, strides=2),
+        layers.Conv2D(16, kernel_size=5, activation="sigmoid"),
+        layers.AveragePooling2D(pool_size=2, strides=2),
+        layers.Flatten(),
+        layers.Dense(120, activation="sigmoid"),
+        layers.Dense(84, activation="sigmoid"),
+        layers.Dense(num_classes),
         name="lenet", in_channels=in_channels, image_size=image_size)
 
 
@@ -129,18 +132,18 @@ def alexnet(num_classes=10, in_channels=1, image_size=224):
     TensorShape([1, 10])
     """
     return CheckedSequential(
-        _conv(96, 11, "relu", strides=4),
-        L.MaxPool2D(pool_size=3, strides=2),
-        _conv(256, 5, "relu", padding="same"),
-        L.MaxPool2D(pool_size=3, strides=2),
-        _conv(384, 3, "relu", padding="same"),
-        _conv(384, 3, "relu", padding="same"),
-        _conv(256, 3, "relu", padding="same"),
-        L.MaxPool2D(pool_size=3, strides=2),
-        L.Flatten(),
-        L.Dense(4096, activation="relu"), L.Dropout(0.5),
-        L.Dense(4096, activation="relu"), L.Dropout(0.5),
-        L.Dense(num_classes),
+        layers.Conv2D(96, kernel_size=11, strides=4, activation="relu"),
+        layers.MaxPool2D(pool_size=3, strides=2),
+        layers.Conv2D(256, kernel_size=5, padding="same", activation="relu"),
+        layers.MaxPool2D(pool_size=3, strides=2),
+        layers.Conv2D(384, kernel_size=3, padding="same", activation="relu"),
+        layers.Conv2D(384, kernel_size=3, padding="same", activation="relu"),
+        layers.Conv2D(256, kernel_size=3, padding="same", activation="relu"),
+        layers.MaxPool2D(pool_size=3, strides=2),
+        layers.Flatten(),
+        layers.Dense(4096, activation="relu"), layers.Dropout(0.5),
+        layers.Dense(4096, activation="relu"), layers.Dropout(0.5),
+        layers.Dense(num_classes),
         name="alexnet", in_channels=in_channels, image_size=image_size)
 
 
@@ -154,8 +157,9 @@ def vgg_block(num_convs, in_channels, out_channels):
     >>> vgg_block(2, 1, 8)(tf.zeros((1, 32, 32, 1))).shape
     TensorShape([1, 16, 16, 8])
     """
-    blk = [_conv(out_channels, 3, "relu", padding="same") for _ in range(num_convs)]
-    return keras.Sequential(blk + [L.MaxPool2D(pool_size=2, strides=2)])
+    blk = [layers.Conv2D(out_channels, kernel_size=3, padding="same", activation="relu")
+           for _ in range(num_convs)]
+    return keras.Sequential(blk + [layers.MaxPool2D(pool_size=2, strides=2)])
 
 
 def vgg(conv_arch, num_classes=10, in_channels=1, image_size=224):
@@ -173,10 +177,10 @@ def vgg(conv_arch, num_classes=10, in_channels=1, image_size=224):
         blocks.append(vgg_block(num_convs, channels, out_channels))
         channels = out_channels
     return CheckedSequential(
-        *blocks, L.Flatten(),
-        L.Dense(4096, activation="relu"), L.Dropout(0.5),
-        L.Dense(4096, activation="relu"), L.Dropout(0.5),
-        L.Dense(num_classes),
+        *blocks, layers.Flatten(),
+        layers.Dense(4096, activation="relu"), layers.Dropout(0.5),
+        layers.Dense(4096, activation="relu"), layers.Dropout(0.5),
+        layers.Dense(num_classes),
         name="vgg", in_channels=in_channels, image_size=image_size)
 
 
@@ -190,9 +194,10 @@ def nin_block(in_channels, out_channels, kernel_size, strides, padding):
     TensorShape([1, 28, 28, 8])
     """
     return keras.Sequential([
-        _conv(out_channels, kernel_size, "relu", strides=strides, padding=padding),
-        _conv(out_channels, 1, "relu"),
-        _conv(out_channels, 1, "relu")])
+        layers.Conv2D(out_channels, kernel_size, strides=strides, padding=padding,
+                      activation="relu"),
+        layers.Conv2D(out_channels, kernel_size=1, activation="relu"),
+        layers.Conv2D(out_channels, kernel_size=1, activation="relu")])
 
 
 def nin(num_classes=10, in_channels=1):
@@ -208,18 +213,18 @@ def nin(num_classes=10, in_channels=1):
     """
     return CheckedSequential(
         nin_block(in_channels, 96, kernel_size=11, strides=4, padding="valid"),
-        L.MaxPool2D(pool_size=3, strides=2),
+        layers.MaxPool2D(pool_size=3, strides=2),
         nin_block(96, 256, kernel_size=5, strides=1, padding="same"),
-        L.MaxPool2D(pool_size=3, strides=2),
+        layers.MaxPool2D(pool_size=3, strides=2),
         nin_block(256, 384, kernel_size=3, strides=1, padding="same"),
-        L.MaxPool2D(pool_size=3, strides=2),
-        L.Dropout(0.5),
+        layers.MaxPool2D(pool_size=3, strides=2),
+        layers.Dropout(0.5),
         nin_block(384, num_classes, kernel_size=3, strides=1, padding="same"),
-        L.GlobalAveragePooling2D(),
-        L.Flatten(), name="nin", in_channels=in_channels)
+        layers.GlobalAveragePooling2D(),
+        layers.Flatten(), name="nin", in_channels=in_channels)
 
 
-class Inception(L.Layer):
+class Inception(layers.Layer):
     """The Inception block of GoogLeNet (Szegedy et al., 2015): four parallel paths.
 
     Path 1: 1x1 convolution (``c1`` channels). Path 2: 1x1 (``c2[0]``) then 3x3 (``c2[1]``).
@@ -234,13 +239,13 @@ class Inception(L.Layer):
     def __init__(self, in_channels, c1, c2, c3, c4, **kwargs):
         super().__init__(**kwargs)
         self.in_channels = in_channels
-        self.p1_1 = _conv(c1, 1, "relu")
-        self.p2_1 = _conv(c2[0], 1, "relu")
-        self.p2_2 = _conv(c2[1], 3, "relu", padding="same")
-        self.p3_1 = _conv(c3[0], 1, "relu")
-        self.p3_2 = _conv(c3[1], 5, "relu", padding="same")
-        self.p4_1 = L.MaxPool2D(pool_size=3, strides=1, padding="same")
-        self.p4_2 = _conv(c4, 1, "relu")
+        self.p1_1 = layers.Conv2D(c1, kernel_size=1, activation="relu")
+        self.p2_1 = layers.Conv2D(c2[0], kernel_size=1, activation="relu")
+        self.p2_2 = layers.Conv2D(c2[1], kernel_size=3, padding="same", activation="relu")
+        self.p3_1 = layers.Conv2D(c3[0], kernel_size=1, activation="relu")
+        self.p3_2 = layers.Conv2D(c3[1], kernel_size=5, padding="same", activation="relu")
+        self.p4_1 = layers.MaxPool2D(pool_size=3, strides=1, padding="same")
+        self.p4_2 = layers.Conv2D(c4, kernel_size=1, activation="relu")
         self.out_channels = c1 + c2[1] + c3[1] + c4
 
     def spatial_steps(self):
@@ -263,12 +268,21 @@ def googlenet(num_classes=10, in_channels=1):
     between them, global average pooling and one dense layer. Each stride-2 step halves
     the size (rounding up): 96x96 becomes 3x3 before the pooling.
 
+    Stride-2 steps pad explicitly (``ZeroPadding2D``, then ``'valid'``), one or three pixels
+    on every side as in PyTorch; ``'same'`` would pad only the bottom and right. Zeros pad
+    the max pooling like PyTorch's minus infinity because its inputs are ReLU outputs.
+
     >>> googlenet()(tf.zeros((1, 96, 96, 1))).shape
     TensorShape([1, 10])
     """
-    pool = lambda: L.MaxPool2D(pool_size=3, strides=2, padding="same")  # noqa: E731
-    b1 = keras.Sequential([_conv(64, 7, "relu", strides=2, padding="same"), pool()])
-    b2 = keras.Sequential([_conv(64, 1, "relu"), _conv(192, 3, "relu", padding="same"),
+    def pool():  # 3x3 max pooling, stride 2, padding 1 (its inputs are >= 0)
+        return keras.Sequential([layers.ZeroPadding2D(1),
+                                 layers.MaxPool2D(pool_size=3, strides=2)])
+    b1 = keras.Sequential([layers.ZeroPadding2D(3),
+                           layers.Conv2D(64, kernel_size=7, strides=2, activation="relu"),
+                           pool()])
+    b2 = keras.Sequential([layers.Conv2D(64, kernel_size=1, activation="relu"),
+                           layers.Conv2D(192, kernel_size=3, padding="same", activation="relu"),
                            pool()])
     b3 = keras.Sequential([Inception(192, 64, (96, 128), (16, 32), 32),
                            Inception(256, 128, (128, 192), (32, 96), 64), pool()])
@@ -279,17 +293,20 @@ def googlenet(num_classes=10, in_channels=1):
                            Inception(528, 256, (160, 320), (32, 128), 128), pool()])
     b5 = keras.Sequential([Inception(832, 256, (160, 320), (32, 128), 128),
                            Inception(832, 384, (192, 384), (48, 128), 128),
-                           L.GlobalAveragePooling2D(), L.Flatten()])
-    return CheckedSequential(b1, b2, b3, b4, b5, L.Dense(num_classes),
+                           layers.GlobalAveragePooling2D(), layers.Flatten()])
+    return CheckedSequential(b1, b2, b3, b4, b5, layers.Dense(num_classes),
                              name="googlenet", in_channels=in_channels)
 
 
-class Residual(L.Layer):
+class Residual(layers.Layer):
     """The residual block of ResNet (He et al., 2016), with an optional 1x1 shortcut.
 
     Two 3x3 convolutions with batch normalization; the input is added before the last ReLU.
     With ``use_1x1conv=True`` the shortcut is a 1x1 convolution (same ``strides``), needed
     when the block changes the number of channels or (``strides=2``) halves the size.
+    Each 3x3 convolution pads one pixel on every side (``ZeroPadding2D(1)``, then
+    ``'valid'``), as PyTorch's ``padding=1``; at stride 2 Keras' ``'same'`` would pad only
+    the bottom and right. Batch normalization has PyTorch's momentum and epsilon.
 
     >>> Residual(3, 6, use_1x1conv=True, strides=2)(tf.zeros((1, 8, 8, 3))).shape
     TensorShape([1, 4, 4, 6])
@@ -301,20 +318,22 @@ class Residual(L.Layer):
             raise ValueError(f"Residual({in_channels}, {num_channels}, strides={strides}) "
                              "changes the shape, so the shortcut cannot be the identity: "
                              "pass use_1x1conv=True")
-        self.conv1 = _conv(num_channels, 3, padding="same", strides=strides)
-        self.conv2 = _conv(num_channels, 3, padding="same")
-        self.conv3 = (_conv(num_channels, 1, strides=strides) if use_1x1conv else None)
-        self.bn1 = _batch_norm()
-        self.bn2 = _batch_norm()
+        self.pad = layers.ZeroPadding2D(1)
+        self.conv1 = layers.Conv2D(num_channels, kernel_size=3, strides=strides)
+        self.conv2 = layers.Conv2D(num_channels, kernel_size=3)
+        self.conv3 = (layers.Conv2D(num_channels, kernel_size=1, strides=strides)
+                      if use_1x1conv else None)
+        self.bn1 = layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+        self.bn2 = layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
         self.strides = strides
 
     def spatial_steps(self):
         """Size-changing steps of this block: its two 3x3 convolutions."""
-        return [("Residual.conv1", 3, self.strides, "same"), ("Residual.conv2", 3, 1, "same")]
+        return [("Residual.conv1", 3, self.strides, 1), ("Residual.conv2", 3, 1, 1)]
 
     def call(self, X, training=None):
-        Y = tf.nn.relu(self.bn1(self.conv1(X), training=training))
-        Y = self.bn2(self.conv2(Y), training=training)
+        Y = tf.nn.relu(self.bn1(self.conv1(self.pad(X)), training=training))
+        Y = self.bn2(self.conv2(self.pad(Y)), training=training)
         if self.conv3 is not None:
             X = self.conv3(X)
         return tf.nn.relu(Y + X)
@@ -346,12 +365,13 @@ def resnet18(num_classes=10, in_channels=1):
     >>> resnet18()(tf.zeros((2, 96, 96, 1))).shape
     TensorShape([2, 10])
     """
-    b1 = keras.Sequential([_conv(64, 7, strides=2, padding="same"), _batch_norm(),
-                           L.ReLU(), L.MaxPool2D(pool_size=3, strides=2, padding="same")])
+    b1 = keras.Sequential([layers.ZeroPadding2D(3), layers.Conv2D(64, kernel_size=7, strides=2),
+                           layers.BatchNormalization(momentum=0.9, epsilon=1e-5), layers.ReLU(),
+                           layers.ZeroPadding2D(1), layers.MaxPool2D(pool_size=3, strides=2)])
     return CheckedSequential(
         b1, resnet_block(64, 64, 2, first_block=True), resnet_block(64, 128, 2),
         resnet_block(128, 256, 2), resnet_block(256, 512, 2),
-        L.GlobalAveragePooling2D(), L.Flatten(), L.Dense(num_classes),
+        layers.GlobalAveragePooling2D(), layers.Flatten(), layers.Dense(num_classes),
         name="resnet18", in_channels=in_channels)
 
 
@@ -361,11 +381,12 @@ def conv_block(in_channels, num_channels):
     >>> conv_block(3, 8)(tf.zeros((2, 8, 8, 3))).shape
     TensorShape([2, 8, 8, 8])
     """
-    return keras.Sequential([_batch_norm(), L.ReLU(),
-                             _conv(num_channels, 3, padding="same")])
+    return keras.Sequential([layers.BatchNormalization(momentum=0.9, epsilon=1e-5),
+                             layers.ReLU(),
+                             layers.Conv2D(num_channels, kernel_size=3, padding="same")])
 
 
-class DenseBlock(L.Layer):
+class DenseBlock(layers.Layer):
     """A dense block (Huang et al., 2017): each :func:`conv_block` sees all earlier outputs.
 
     ``num_convs`` blocks of ``num_channels`` (the growth rate) each; every block's output is
@@ -399,8 +420,9 @@ def transition_block(in_channels, num_channels):
     >>> transition_block(23, 10)(tf.zeros((4, 8, 8, 23))).shape
     TensorShape([4, 4, 4, 10])
     """
-    return keras.Sequential([_batch_norm(), L.ReLU(), _conv(num_channels, 1),
-                             L.AveragePooling2D(pool_size=2, strides=2)])
+    return keras.Sequential([layers.BatchNormalization(momentum=0.9, epsilon=1e-5),
+                             layers.ReLU(), layers.Conv2D(num_channels, kernel_size=1),
+                             layers.AveragePooling2D(pool_size=2, strides=2)])
 
 
 def densenet(num_classes=10, in_channels=1, growth_rate=32, arch=(4, 4, 4, 4)):
@@ -413,31 +435,34 @@ def densenet(num_classes=10, in_channels=1, growth_rate=32, arch=(4, 4, 4, 4)):
     >>> densenet()(tf.zeros((2, 96, 96, 1))).shape
     TensorShape([2, 10])
     """
-    layers = [_conv(64, 7, strides=2, padding="same"), _batch_norm(), L.ReLU(),
-              L.MaxPool2D(pool_size=3, strides=2, padding="same")]
+    blks = [layers.ZeroPadding2D(3), layers.Conv2D(64, kernel_size=7, strides=2),
+            layers.BatchNormalization(momentum=0.9, epsilon=1e-5), layers.ReLU(),
+            layers.ZeroPadding2D(1), layers.MaxPool2D(pool_size=3, strides=2)]
     channels = 64
     for i, num_convs in enumerate(arch):
-        layers.append(DenseBlock(num_convs, channels, growth_rate))
+        blks.append(DenseBlock(num_convs, channels, growth_rate))
         channels += num_convs * growth_rate
         if i != len(arch) - 1:
-            layers.append(transition_block(channels, channels // 2))
+            blks.append(transition_block(channels, channels // 2))
             channels //= 2
-    layers += [_batch_norm(), L.ReLU(), L.GlobalAveragePooling2D(), L.Flatten(),
-               L.Dense(num_classes)]
-    return CheckedSequential(*layers, name="densenet", in_channels=in_channels)
+    blks += [layers.BatchNormalization(momentum=0.9, epsilon=1e-5), layers.ReLU(),
+             layers.GlobalAveragePooling2D(), layers.Flatten(), layers.Dense(num_classes)]
+    return CheckedSequential(*blks, name="densenet", in_channels=in_channels)
 
 
 # --------------------------------------------------------------------------- inspection
-def _steps_of(layers, prefix):
+def _steps_of(children, prefix):
     steps = []
-    for i, child in enumerate(layers):
+    for i, child in enumerate(children):
         path = f"{prefix}{i}"
         label = f"layer {path} ({type(child).__name__})"
         if hasattr(child, "spatial_steps"):
             steps.extend((f"layer {path} {n}", k, s, p) for n, k, s, p in child.spatial_steps())
-        elif isinstance(child, (L.Conv2D, L.MaxPooling2D, L.AveragePooling2D)):
-            kernel = child.kernel_size if isinstance(child, L.Conv2D) else child.pool_size
+        elif isinstance(child, (layers.Conv2D, layers.MaxPooling2D, layers.AveragePooling2D)):
+            kernel = child.kernel_size if isinstance(child, layers.Conv2D) else child.pool_size
             steps.append((label, kernel[0], child.strides[0], child.padding))
+        elif isinstance(child, layers.ZeroPadding2D):  # grows by 2p: a 1x1 "window" padded p
+            steps.append((label, 1, 1, child.padding[0][0]))
         elif isinstance(child, keras.Sequential):
             steps.extend(_steps_of(child.layers, path + "."))
     return steps
@@ -450,7 +475,7 @@ def spatial_steps(net):
     method describe themselves; ``keras.Sequential`` containers are searched recursively.
     See :mod:`d2lmini.netsummary` for what is computed from them.
 
-    >>> spatial_steps(keras.Sequential([L.Conv2D(6, 5, padding="same"), L.AveragePooling2D(2)]))
+    >>> spatial_steps(keras.Sequential([layers.Conv2D(6, 5, padding="same"), layers.AveragePooling2D(2)]))
     [('layer 0 (Conv2D)', 5, 1, 'same'), ('layer 1 (AveragePooling2D)', 2, 2, 'valid')]
     """
     return _steps_of(net.layers, "")
@@ -522,7 +547,7 @@ def layer_summary(net, input_shape, show=True):
         original = layer.call
 
         def call(x, *args, **kwargs):
-            if isinstance(layer, L.Conv2D):
+            if isinstance(layer, layers.Conv2D):
                 spec = arithmetic.Conv(int(x.shape[-1]), layer.filters,
                                        tuple(layer.kernel_size), tuple(layer.strides),
                                        layer.padding, tuple(layer.dilation_rate),
@@ -535,7 +560,7 @@ def layer_summary(net, input_shape, show=True):
         return call
 
     for layer in _all_layers(net):
-        if isinstance(layer, (L.Conv2D, L.Dense)):
+        if isinstance(layer, (layers.Conv2D, layers.Dense)):
             layer.call = counting(layer)
             wrapped.append(layer)
     rows = _Summary()

@@ -111,6 +111,26 @@ def _walk(layer):
         yield from _walk(sub)
 
 
+def _architecture(net):
+    """The model's layers and their settings as text (layer names left out: Keras numbers
+    them per session), for the checkpoint's fingerprint."""
+    def unnamed(config):
+        if isinstance(config, dict):
+            return {k: unnamed(v) for k, v in config.items() if k != "name"}
+        if isinstance(config, (list, tuple)):
+            return [unnamed(v) for v in config]
+        return config
+
+    rows = []
+    for layer in _walk(net):
+        try:
+            config = layer.get_config()
+        except NotImplementedError:
+            config = {}
+        rows.append([type(layer).__name__, unnamed(config)])
+    return json.dumps(rows, sort_keys=True, default=str)
+
+
 def _ends_in_softmax(net):
     last = net.layers[-1] if getattr(net, "layers", None) else None
     return getattr(last, "activation", None) is keras.activations.softmax or \
@@ -153,7 +173,10 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     checkpoint : str or path, optional
         A file to save the run to after every epoch (atomically: a crash while saving
         leaves the previous checkpoint). If it exists, training resumes after its last
-        epoch; with the same seed, the result is the same as an uninterrupted run.
+        epoch; with the same seed, the result is the same as an uninterrupted run. When it
+        holds all the epochs asked for, the run is shown (curves and summary) without
+        training. A checkpoint of another model or other settings is refused with a
+        ``ValueError``; quick mode ignores checkpoints.
     jit_compile : bool
         Compile the training and evaluation steps with XLA (TensorFlow only). On a 2-core
         CPU it trains LeNet and ResNet-18 about 1.5x faster; the first step takes a few
@@ -217,7 +240,9 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         record = checkpoints.new_record(
             lr, getattr(train_iter, "batch_size", None),
             getattr(train_iter, "num_examples", None),
-            {str(i): list(v.shape) for i, v in enumerate(net.variables)}, dtype_name or "float32")
+            {str(i): list(v.shape) for i, v in enumerate(net.variables)}, dtype_name or "float32",
+            checkpoints.fingerprint(_architecture(net)))
+        checkpoint = checkpoints.skip_in_quick_mode(checkpoint, verbose)
         ckpt_path = None
         if checkpoint is not None:
             ckpt_path = checkpoints.resolve_path(checkpoint)

@@ -18,7 +18,7 @@ from torch import nn
 
 from .. import arithmetic, netsummary
 
-__all__ = ["CheckedSequential", "lenet", "alexnet", "vgg_block", "vgg", "nin_block", "nin",
+__all__ = ["CheckedSequential", "output_size", "lenet", "alexnet", "vgg_block", "vgg", "nin_block", "nin",
            "Inception", "googlenet", "Residual", "resnet_block", "resnet18", "conv_block",
            "DenseBlock", "transition_block", "densenet", "spatial_steps", "count_parameters",
            "layer_summary"]
@@ -70,15 +70,20 @@ class CheckedSequential(nn.Sequential):
         return super().forward(X)
 
 
-def _conv_act(in_channels, out_channels, kernel_size, activation, **kwargs):
-    return [nn.Conv2d(in_channels, out_channels, kernel_size, **kwargs), activation()]
+def output_size(layers, image_size):
+    """Height (= width) of what ``layers`` make of an ``image_size`` x ``image_size`` input.
 
+    Computed from the layers' kernels, strides and paddings (:func:`spatial_steps`), without
+    running them: what a dense layer after ``nn.Flatten()`` needs to know its input size.
+    ``ValueError`` when the input is too small.
 
-def _flat_features(layers, channels, image_size):
+    >>> output_size([nn.Conv2d(1, 6, 5), nn.AvgPool2d(2)], 28)
+    12
+    """
     size = netsummary.trace_sizes(spatial_steps(nn.Sequential(*layers)), image_size)[-1]
     if size < 1:
-        raise ValueError(f"image_size={image_size} is too small for this network")
-    return channels * size * size
+        raise ValueError(f"image_size={image_size} is too small for these layers")
+    return size
 
 
 def lenet(num_classes=10, in_channels=1, image_size=28):
@@ -91,14 +96,14 @@ def lenet(num_classes=10, in_channels=1, image_size=28):
     >>> lenet()(torch.zeros(2, 1, 28, 28)).shape
     torch.Size([2, 10])
     """
-    features = [*_conv_act(in_channels, 6, 5, nn.Sigmoid, padding=2),
+    features = [nn.Conv2d(in_channels, 6, kernel_size=5, padding=2), nn.Sigmoid(),
                 nn.AvgPool2d(kernel_size=2, stride=2),
-                *_conv_act(6, 16, 5, nn.Sigmoid),
+                nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
                 nn.AvgPool2d(kernel_size=2, stride=2)]
-    flat = _flat_features(features, 16, image_size)
+    size = output_size(features, image_size)  # 28 -> 28 -> 14 -> 10 -> 5
     return CheckedSequential(
         *features, nn.Flatten(),
-        nn.Linear(flat, 120), nn.Sigmoid(),
+        nn.Linear(16 * size * size, 120), nn.Sigmoid(),
         nn.Linear(120, 84), nn.Sigmoid(),
         nn.Linear(84, num_classes),
         name="lenet", in_channels=in_channels, image_size=image_size)
@@ -114,18 +119,18 @@ def alexnet(num_classes=10, in_channels=1, image_size=224):
     >>> alexnet()(torch.zeros(1, 1, 224, 224)).shape
     torch.Size([1, 10])
     """
-    features = [*_conv_act(in_channels, 96, 11, nn.ReLU, stride=4),
+    features = [nn.Conv2d(in_channels, 96, kernel_size=11, stride=4), nn.ReLU(),
                 nn.MaxPool2d(kernel_size=3, stride=2),
-                *_conv_act(96, 256, 5, nn.ReLU, padding=2),
+                nn.Conv2d(96, 256, kernel_size=5, padding=2), nn.ReLU(),
                 nn.MaxPool2d(kernel_size=3, stride=2),
-                *_conv_act(256, 384, 3, nn.ReLU, padding=1),
-                *_conv_act(384, 384, 3, nn.ReLU, padding=1),
-                *_conv_act(384, 256, 3, nn.ReLU, padding=1),
+                nn.Conv2d(256, 384, kernel_size=3, padding=1), nn.ReLU(),
+                nn.Conv2d(384, 384, kernel_size=3, padding=1), nn.ReLU(),
+                nn.Conv2d(384, 256, kernel_size=3, padding=1), nn.ReLU(),
                 nn.MaxPool2d(kernel_size=3, stride=2)]
-    flat = _flat_features(features, 256, image_size)
+    size = output_size(features, image_size)  # 224 -> 54 -> 26 -> 12 -> 5
     return CheckedSequential(
         *features, nn.Flatten(),
-        nn.Linear(flat, 4096), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(256 * size * size, 4096), nn.ReLU(), nn.Dropout(0.5),
         nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
         nn.Linear(4096, num_classes),
         name="alexnet", in_channels=in_channels, image_size=image_size)
@@ -141,7 +146,7 @@ def vgg_block(num_convs, in_channels, out_channels):
     """
     layers = []
     for _ in range(num_convs):
-        layers += _conv_act(in_channels, out_channels, 3, nn.ReLU, padding=1)
+        layers += [nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1), nn.ReLU()]
         in_channels = out_channels
     layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
     return nn.Sequential(*layers)
@@ -161,10 +166,10 @@ def vgg(conv_arch, num_classes=10, in_channels=1, image_size=224):
     for num_convs, out_channels in conv_arch:
         blocks.append(vgg_block(num_convs, channels, out_channels))
         channels = out_channels
-    flat = _flat_features(blocks, channels, image_size)
+    size = output_size(blocks, image_size)  # each block halves: 224 -> 7 after five
     return CheckedSequential(
         *blocks, nn.Flatten(),
-        nn.Linear(flat, 4096), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(channels * size * size, 4096), nn.ReLU(), nn.Dropout(0.5),
         nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
         nn.Linear(4096, num_classes),
         name="vgg", in_channels=in_channels, image_size=image_size)
@@ -180,10 +185,10 @@ def nin_block(in_channels, out_channels, kernel_size, strides, padding):
     torch.Size([1, 8, 28, 28])
     """
     return nn.Sequential(
-        *_conv_act(in_channels, out_channels, kernel_size, nn.ReLU, stride=strides,
-                   padding=padding),
-        *_conv_act(out_channels, out_channels, 1, nn.ReLU),
-        *_conv_act(out_channels, out_channels, 1, nn.ReLU))
+        nn.Conv2d(in_channels, out_channels, kernel_size, stride=strides, padding=padding),
+        nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU())
 
 
 def nin(num_classes=10, in_channels=1):

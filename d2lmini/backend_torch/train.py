@@ -100,7 +100,10 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     checkpoint : str or path, optional
         A file to save the run to after every epoch (atomically: a crash while saving
         leaves the previous checkpoint). If it exists, training resumes after its last
-        epoch; with the same seed, the result is the same as an uninterrupted run.
+        epoch; with the same seed, the result is the same as an uninterrupted run. When it
+        holds all the epochs asked for, the run is shown (curves and summary) without
+        training. A checkpoint of another model or other settings is refused with a
+        ``ValueError``; quick mode ignores checkpoints.
 
     Returns
     -------
@@ -139,7 +142,9 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     num_batches = len(batches)
     record = checkpoints.new_record(
         lr, getattr(train_iter, "batch_size", None), getattr(train_iter, "num_examples", None),
-        {k: list(v.shape) for k, v in net.state_dict().items()}, dtype_name or "float32")
+        {k: list(v.shape) for k, v in net.state_dict().items()}, dtype_name or "float32",
+        checkpoints.fingerprint(repr(net)))
+    checkpoint = checkpoints.skip_in_quick_mode(checkpoint, verbose)
     ckpt_path = None
     if checkpoint is not None:
         ckpt_path = checkpoints.resolve_path(checkpoint)

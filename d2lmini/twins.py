@@ -1,0 +1,340 @@
+"""One network, two frameworks: copy a PyTorch model's weights into its Keras twin, and
+measure how closely the two then agree.
+
+A chapter writes each network twice, once per framework. :func:`copy_weights` makes the
+two hold the same numbers, so that a test (or a reader) can check that they compute the
+same function: the same logits for the same images (:func:`compare_outputs`), and the same
+loss and updated weights after one step of SGD (:func:`compare_sgd_step`).
+
+The layers are paired in the order the two models create them (convolution with
+``Conv2D``, ``Linear`` with ``Dense``, ``BatchNorm2d`` with ``BatchNormalization``); a pair
+of the wrong kind or shape is an error that names both layers. Three layouts differ:
+
+* convolution kernels: PyTorch ``(out, in, kh, kw)`` (OIHW), Keras ``(kh, kw, in, out)`` (HWIO);
+* dense weights: PyTorch ``(out, in)``, Keras ``(in, out)``;
+* the first dense layer after flattening: PyTorch flattens a (C, H, W) feature map channel
+  by channel, Keras an (H, W, C) one pixel by pixel, so the inputs of that layer's weight
+  matrix are permuted accordingly (found by running the PyTorch model once).
+
+Batch normalization's learned scale and shift and its running statistics are copied;
+its hyperparameters are compared and their differences listed (``Transfer.differences``):
+PyTorch's ``eps=1e-5, momentum=0.1`` is Keras' ``epsilon=1e-5, momentum=0.9`` (Keras'
+defaults are 1e-3 and 0.99).
+
+>>> from torch import nn; import keras                                   # doctest: +SKIP
+>>> pt = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 10))
+>>> k = keras.Sequential([keras.layers.Conv2D(4, 3, activation="relu"),
+...                       keras.layers.Flatten(), keras.layers.Dense(10)])
+>>> copy_weights(pt, k, (2, 1, 8, 8)).pairs                              # doctest: +SKIP
+[('0', 'conv2d', (4, 1, 3, 3)), ('3', 'dense', (10, 144))]
+>>> compare_outputs(pt, k, torch.rand(2, 1, 8, 8)) < 1e-5              # doctest: +SKIP
+True
+"""
+import dataclasses
+
+import numpy as np
+
+__all__ = ["Transfer", "copy_weights", "keras_arrays", "compare_outputs", "compare_sgd_step",
+           "running_stats_difference", "relative_difference", "nchw_to_nhwc"]
+
+
+@dataclasses.dataclass
+class Transfer:
+    """What :func:`copy_weights` did.
+
+    ``pairs``: ``(PyTorch module name, Keras layer name, PyTorch weight shape)`` for each
+    pair of layers with weights. ``differences``: hyperparameters that differ between the
+    twins (e.g. batch-norm epsilon), in words; empty when the two compute the same function.
+    """
+
+    pairs: list
+    differences: list
+
+
+def nchw_to_nhwc(X):
+    """A batch of images (numpy or torch), (N, C, H, W) -> (N, H, W, C) numpy array."""
+    X = X.detach().cpu().numpy() if hasattr(X, "detach") else np.asarray(X)
+    return np.ascontiguousarray(X.transpose(0, 2, 3, 1))
+
+
+def relative_difference(a, b):
+    """max |a - b| / max |a|: 0 when equal; about 1e-7 is float32 rounding."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"cannot compare arrays of shapes {a.shape} and {b.shape}")
+    return float(np.abs(a - b).max() / max(np.abs(a).max(), 1e-30))
+
+
+# --------------------------------------------------------------------------- pairing
+def _torch_layers(net):
+    from torch import nn
+    kinds = (nn.Conv2d, nn.Linear, nn.BatchNorm2d)
+    return [(name, m) for name, m in net.named_modules() if isinstance(m, kinds)]
+
+
+def _keras_walk(layer):
+    """Every layer inside ``layer``, depth first in the order they were created (Keras' own
+    ``_flatten_layers`` visits each layer's children in reverse)."""
+    for sub in layer._layers:
+        yield sub
+        yield from _keras_walk(sub)
+
+
+def _keras_layers(net):
+    from keras import layers
+    kinds = (layers.Conv2D, layers.Dense, layers.BatchNormalization)
+    return [m for m in _keras_walk(net) if isinstance(m, kinds)]
+
+
+_KINDS = {"Conv2d": "Conv2D", "Linear": "Dense", "BatchNorm2d": "BatchNormalization"}
+
+
+def _flatten_inputs(net, input_shape):
+    """{name of a Linear: (C, H, W)} for each Linear fed by an ``nn.Flatten`` of a feature
+    map with more than one pixel, found by running ``net`` once on zeros."""
+    import torch
+    from torch import nn
+
+    last_flat, found, hooks = [None], {}, []
+
+    def on_flatten(module, inputs, output):
+        x = inputs[0]
+        last_flat[0] = tuple(x.shape[1:]) if x.dim() == 4 and x.shape[2] * x.shape[3] > 1 \
+            else None
+
+    def on_linear(name):
+        def hook(module, inputs, output):
+            if last_flat[0] is not None:
+                found[name] = last_flat[0]
+            last_flat[0] = None
+        return hook
+
+    for name, m in net.named_modules():
+        if isinstance(m, nn.Flatten):
+            hooks.append(m.register_forward_hook(on_flatten))
+        elif isinstance(m, nn.Linear):
+            hooks.append(m.register_forward_hook(on_linear(name)))
+    was_training = net.training
+    try:
+        net.eval()
+        with torch.no_grad():
+            net(torch.zeros(input_shape))
+    finally:
+        for h in hooks:
+            h.remove()
+        net.train(was_training)
+    return found
+
+
+def _converted(module, flat_chw):
+    """The Keras arrays for one PyTorch module, in the order of the Keras layer's weights."""
+    from torch import nn
+
+    def arr(t):
+        return t.detach().cpu().numpy()
+
+    if isinstance(module, nn.Conv2d):
+        out = [arr(module.weight).transpose(2, 3, 1, 0)]            # OIHW -> HWIO
+    elif isinstance(module, nn.Linear):
+        w = arr(module.weight)                                       # (out, in)
+        if flat_chw is not None:                                     # in = C*H*W -> H*W*C
+            c, h, wd = flat_chw
+            w = w.reshape(-1, c, h, wd).transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
+        out = [w.T]
+    else:
+        return {"gamma": arr(module.weight), "beta": arr(module.bias),
+                "moving_mean": arr(module.running_mean),
+                "moving_variance": arr(module.running_var)}
+    if module.bias is not None:
+        out.append(arr(module.bias))
+    return out
+
+
+def _keras_variables(layer):
+    from keras import layers
+    if isinstance(layer, layers.BatchNormalization):
+        return {key: getattr(layer, key) for key in
+                ("gamma", "beta", "moving_mean", "moving_variance")
+                if getattr(layer, key, None) is not None}
+    return [layer.kernel] + ([layer.bias] if layer.use_bias else [])
+
+
+def _pair(torch_net, keras_net, input_shape):
+    """[(torch name, torch module, keras layer, flat (C, H, W) or None)], checked."""
+    import tensorflow as tf
+
+    n, c, h, w = input_shape
+    keras_net(tf.zeros((n, h, w, c)), training=False)  # builds the Keras weights
+    pt, kr = _torch_layers(torch_net), _keras_layers(keras_net)
+    if len(pt) != len(kr):
+        raise ValueError(
+            f"the PyTorch model has {len(pt)} layers with weights, the Keras model "
+            f"{len(kr)}: {[type(m).__name__ for _, m in pt]} vs "
+            f"{[type(m).__name__ for m in kr]}. Are they the same network?")
+    flats = _flatten_inputs(torch_net, input_shape)
+    pairs = []
+    for i, ((name, m), layer) in enumerate(zip(pt, kr)):
+        if _KINDS[type(m).__name__] != type(layer).__name__:
+            raise ValueError(f"layer {i} with weights: PyTorch {name} is a "
+                             f"{type(m).__name__}, Keras {layer.name} a "
+                             f"{type(layer).__name__}")
+        pairs.append((name, m, layer, flats.get(name)))
+    return pairs
+
+
+def _differences(name, module, layer):
+    from torch import nn
+    out = []
+    if isinstance(module, nn.BatchNorm2d):
+        if not np.isclose(module.eps, layer.epsilon, rtol=1e-6):
+            out.append(f"{name}: batch-norm epsilon {module.eps:g} (PyTorch) vs "
+                       f"{layer.epsilon:g} (Keras)")
+        if module.momentum is not None and not np.isclose(module.momentum, 1 - layer.momentum):
+            out.append(f"{name}: running-average momentum {module.momentum:g} (PyTorch) "
+                       f"vs {layer.momentum:g} (Keras), i.e. {1 - layer.momentum:g} in "
+                       "PyTorch's convention")
+    return out
+
+
+def keras_arrays(torch_net, keras_net, input_shape):
+    """[(Keras variable, numpy array it would get)] for every weight of ``keras_net``.
+
+    ``input_shape`` is the PyTorch input, NCHW (e.g. ``(1, 1, 224, 224)``).
+    """
+    out = []
+    for name, m, layer, flat in _pair(torch_net, keras_net, input_shape):
+        arrays, variables = _converted(m, flat), _keras_variables(layer)
+        if isinstance(arrays, dict):
+            items = [(variables[k], arrays[k]) for k in variables]
+        else:
+            if len(arrays) != len(variables):
+                raise ValueError(f"PyTorch {name} has {len(arrays)} weight tensors (bias "
+                                 f"{'on' if len(arrays) == 2 else 'off'}), Keras "
+                                 f"{layer.name} {len(variables)}")
+            items = list(zip(variables, arrays))
+        for var, a in items:
+            if tuple(var.shape) != a.shape:
+                raise ValueError(f"PyTorch {name} gives a weight of shape {a.shape} after "
+                                 f"conversion; Keras {layer.name} holds {tuple(var.shape)}")
+            out.append((var, a))
+    return out
+
+
+def copy_weights(torch_net, keras_net, input_shape):
+    """Copy every weight of ``torch_net`` into ``keras_net``; return a :class:`Transfer`.
+
+    Parameters
+    ----------
+    torch_net : torch.nn.Module
+    keras_net : keras.Model
+        The same network in Keras (layers with weights created in the same order).
+    input_shape : tuple
+        A PyTorch input shape, NCHW, e.g. ``(1, 1, 224, 224)``: the Keras model is built
+        for the matching NHWC shape, and the PyTorch model is run once on zeros of it.
+    """
+    pairs, differences = [], []
+    for name, m, layer, _ in _pair(torch_net, keras_net, input_shape):
+        pairs.append((name, layer.name, tuple(m.weight.shape)))
+        differences += _differences(name, m, layer)
+    for var, a in keras_arrays(torch_net, keras_net, input_shape):
+        var.assign(a)
+    return Transfer(pairs, differences)
+
+
+# --------------------------------------------------------------------------- checks
+def _ends_in_softmax(keras_net):
+    import keras
+    layers = list(_keras_walk(keras_net))
+    last = layers[-1] if layers else None
+    return getattr(last, "activation", None) is keras.activations.softmax or \
+        isinstance(last, keras.layers.Softmax)
+
+
+def compare_outputs(torch_net, keras_net, X):
+    """Relative difference of the two models' outputs on ``X`` (NCHW), in evaluation mode.
+
+    Logits are compared; when the Keras model ends in a softmax (as the Keras course's
+    models do), the PyTorch logits go through a softmax first.
+    """
+    import torch
+    was_training = torch_net.training
+    torch_net.eval()
+    try:
+        with torch.no_grad():
+            out_pt = torch_net(X)
+            if _ends_in_softmax(keras_net):
+                out_pt = torch.softmax(out_pt, dim=1)
+    finally:
+        torch_net.train(was_training)
+    out_tf = keras_net(nchw_to_nhwc(X), training=False)
+    return relative_difference(out_pt.numpy(), np.asarray(out_tf))
+
+
+class _NoDropout:
+    """Within the block, every dropout layer of both models keeps all its inputs."""
+
+    def __init__(self, torch_net, keras_net):
+        import keras
+        from torch import nn
+        self.pt = [m for m in torch_net.modules() if isinstance(m, nn.Dropout)]
+        self.tf = [m for m in _keras_walk(keras_net) if isinstance(m, keras.layers.Dropout)]
+
+    def __enter__(self):
+        self.saved = [m.p for m in self.pt], [m.rate for m in self.tf]
+        for m in self.pt:
+            m.p = 0.0
+        for m in self.tf:
+            m.rate = 0.0
+
+    def __exit__(self, *exc):
+        for m, p in zip(self.pt, self.saved[0]):
+            m.p = p
+        for m, r in zip(self.tf, self.saved[1]):
+            m.rate = r
+
+
+def compare_sgd_step(torch_net, keras_net, X, y, lr):
+    """One SGD step on the batch ``(X, y)`` in each framework, from the same weights.
+
+    Both models train in training mode (batch norm uses the batch's statistics and updates
+    its running averages) with dropout switched off, on the mean cross-entropy. Returns
+    ``(loss_pytorch, loss_keras, weight_difference)``: the two losses, and the largest
+    relative difference between the updated weights, compared tensor by tensor in Keras'
+    layout. Batch norm's running statistics are left out of that number and reported by
+    :func:`running_stats_difference`: PyTorch updates its running variance with the
+    unbiased batch variance (divided by n - 1), Keras with the biased one (divided by n),
+    a real difference between the frameworks that matters only for small batches of small
+    feature maps.
+    """
+    import keras
+    import tensorflow as tf
+    import torch
+
+    input_shape = tuple(X.shape)
+    from_logits = not _ends_in_softmax(keras_net)
+    with _NoDropout(torch_net, keras_net):
+        torch_net.train()
+        opt = torch.optim.SGD(torch_net.parameters(), lr=lr)
+        opt.zero_grad()
+        loss_pt = torch.nn.functional.cross_entropy(torch_net(X), y)
+        loss_pt.backward()
+        opt.step()
+
+        X_tf, y_tf = tf.constant(nchw_to_nhwc(X)), tf.constant(y.numpy())
+        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+        opt_tf = keras.optimizers.SGD(learning_rate=lr)
+        with tf.GradientTape() as tape:
+            loss_tf = loss_fn(y_tf, keras_net(X_tf, training=True))
+        grads = tape.gradient(loss_tf, keras_net.trainable_variables)
+        opt_tf.apply_gradients(zip(grads, keras_net.trainable_variables))
+    diff = max(relative_difference(a, var.numpy())
+               for var, a in keras_arrays(torch_net, keras_net, input_shape) if var.trainable)
+    return loss_pt.item(), float(loss_tf), diff
+
+
+def running_stats_difference(torch_net, keras_net, input_shape):
+    """Largest relative difference between the two models' batch-norm running statistics
+    (0.0 when there is no batch norm)."""
+    diffs = [relative_difference(a, var.numpy())
+             for var, a in keras_arrays(torch_net, keras_net, input_shape) if not var.trainable]
+    return max(diffs, default=0.0)

@@ -1,0 +1,154 @@
+"""One network, two frameworks: every Part II network computes the same function in PyTorch
+and in Keras (d2lmini.twins copies the weights across).
+
+* float32, evaluation mode: the logits agree to a relative difference under 1e-4 (they land
+  near 1e-7, float32 rounding).
+* One SGD step in training mode (batch norm on batch statistics, dropout off), in float64:
+  the same loss and the same updated weights to 1e-9. In float32 the updated weights differ
+  by up to a few percent in a few tensors of the networks with batch norm: rounding moves a
+  handful of activations across a ReLU's zero, and the gradient follows; float64 shows that
+  the two steps are the same computation.
+* Batch norm's running variance is the one real difference: PyTorch updates it with the
+  unbiased batch variance, Keras with the biased one (tested below on one layer).
+"""
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+torch = pytest.importorskip("torch")
+tf = pytest.importorskip("tensorflow")
+keras = pytest.importorskip("keras")
+
+from d2lmini import twins  # noqa: E402
+from d2lmini.backend_tf import models as mtf  # noqa: E402
+from d2lmini.backend_torch import models as mpt  # noqa: E402
+
+NARROW_VGG11 = ((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))
+
+# (builder, positional args, the chapter's input size, the chapter's learning rate)
+PART2 = [
+    ("lenet", (), 28, 0.9),
+    ("alexnet", (), 224, 0.01),
+    ("vgg", (NARROW_VGG11,), 224, 0.05),
+    ("nin", (), 224, 0.1),
+    ("googlenet", (), 96, 0.1),
+    ("resnet18", (), 96, 0.05),
+    ("densenet", (), 96, 0.1),
+]
+IDS = [m[0] for m in PART2]
+
+
+def twin_pair(name, args, size, seed=0):
+    torch.manual_seed(seed)
+    pt, kr = getattr(mpt, name)(*args), getattr(mtf, name)(*args)
+    transfer = twins.copy_weights(pt, kr, (1, 1, size, size))
+    return pt, kr, transfer
+
+
+def batch(size, n=4, dtype=None):
+    g = torch.Generator().manual_seed(1)
+    X = torch.rand(n, 1, size, size, generator=g, dtype=dtype or torch.float32)
+    y = torch.tensor([0, 3, 5, 9, 1, 7][:n])
+    return X, y
+
+
+@pytest.fixture
+def float64():
+    """Both frameworks build float64 models within the test."""
+    old = torch.get_default_dtype(), keras.config.floatx(), keras.config.dtype_policy()
+    torch.set_default_dtype(torch.float64)
+    keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")  # floatx alone is read once, by the first model
+    yield
+    torch.set_default_dtype(old[0])
+    keras.config.set_floatx(old[1])
+    keras.config.set_dtype_policy(old[2])
+
+
+@pytest.mark.parametrize("name,args,size,lr", PART2, ids=IDS)
+def test_same_logits(name, args, size, lr):
+    pt, kr, transfer = twin_pair(name, args, size)
+    assert transfer.differences == []  # batch norm, padding: aligned in the Keras twins
+    X, _ = batch(size, n=2)
+    assert twins.compare_outputs(pt, kr, X) < 1e-4
+
+
+@pytest.mark.parametrize("name,args,size,lr", PART2, ids=IDS)
+def test_same_sgd_step(name, args, size, lr, float64):
+    pt, kr, _ = twin_pair(name, args, size)
+    X, y = batch(size, dtype=torch.float64)
+    loss_pt, loss_tf, weights = twins.compare_sgd_step(pt, kr, X, y, lr)
+    assert abs(loss_pt - loss_tf) <= 1e-9 * loss_pt
+    assert weights < 1e-9
+    # ...and the step changed the weights: compare with the Keras twin before the step.
+    _, fresh, _ = twin_pair(name, args, size)
+    moved = max(twins.relative_difference(a.numpy(), b.numpy())
+                for a, b in zip(fresh.trainable_variables, kr.trainable_variables))
+    assert moved > 1e-6
+
+
+def test_copy_permutes_the_first_dense_layer():
+    """LeNet flattens 16x5x5 maps: without reordering the dense inputs (C, H, W) ->
+    (H, W, C), the logits would differ."""
+    pt, kr, _ = twin_pair("lenet", (), 28)
+    X, _ = batch(28, n=2)
+    right = twins.compare_outputs(pt, kr, X)
+    assert right < 1e-4
+    dense = [layer for layer in kr.layers if isinstance(layer, keras.layers.Dense)][0]
+    w = pt[7].weight.detach().numpy()  # (120, 400), inputs in (C, H, W) order
+    dense.kernel.assign(w.T)           # copied without the permutation
+    # (small at initialization, where every sigmoid outputs about 0.5, but far above rounding)
+    assert twins.compare_outputs(pt, kr, X) > max(1e-3, 1000 * right)
+
+
+def test_mismatched_networks_are_named():
+    pt = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.Flatten(),
+                             torch.nn.Linear(4 * 6 * 6, 10))
+    kr = keras.Sequential([keras.layers.Conv2D(8, 3), keras.layers.Flatten(),
+                           keras.layers.Dense(10)])
+    with pytest.raises(ValueError, match="shape"):
+        twins.copy_weights(pt, kr, (1, 1, 8, 8))
+    kr = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10)])
+    with pytest.raises(ValueError, match="1 layers with weights|2 layers with weights"):
+        twins.copy_weights(pt, kr, (1, 1, 8, 8))
+
+
+def test_keras_defaults_are_reported_and_measured():
+    """Keras' default batch norm (epsilon 1e-3, momentum 0.99) is listed as a difference,
+    and the logits then differ measurably; with PyTorch's values they agree."""
+    def pair(**bn):
+        torch.manual_seed(0)
+        pt = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4),
+                                 torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(144, 10))
+        with torch.no_grad():  # running statistics away from (0, 1), as after training
+            pt[1].running_var.uniform_(0.001, 0.01)
+        kr = keras.Sequential([keras.layers.Conv2D(4, 3), keras.layers.BatchNormalization(**bn),
+                               keras.layers.ReLU(), keras.layers.Flatten(),
+                               keras.layers.Dense(10)])
+        return pt, kr, twins.copy_weights(pt, kr, (1, 1, 8, 8))
+
+    X = torch.rand(2, 1, 8, 8)
+    pt, kr, transfer = pair()
+    assert any("epsilon 1e-05 (PyTorch) vs 0.001 (Keras)" in d for d in transfer.differences)
+    assert any("momentum" in d for d in transfer.differences)
+    assert twins.compare_outputs(pt, kr, X) > 1e-2
+    pt, kr, transfer = pair(momentum=0.9, epsilon=1e-5)
+    assert transfer.differences == []
+    assert twins.compare_outputs(pt, kr, X) < 1e-5
+
+
+def test_running_variance_conventions(float64):
+    """After one training-mode batch, PyTorch's running variance uses the batch variance
+    times n / (n - 1), Keras' the batch variance itself (n values per channel)."""
+    pt = torch.nn.BatchNorm2d(3)
+    kr = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+    X = torch.rand(2, 3, 3, 3) * 4
+    pt.train()(X)
+    kr(twins.nchw_to_nhwc(X), training=True)
+    n = 2 * 3 * 3
+    var = X.transpose(0, 1).reshape(3, -1).var(dim=1, unbiased=False).numpy()
+    np.testing.assert_allclose(pt.running_var.numpy(), 0.9 + 0.1 * var * n / (n - 1), rtol=1e-12)
+    np.testing.assert_allclose(kr.moving_variance.numpy(), 0.9 + 0.1 * var, rtol=1e-12)
