@@ -34,7 +34,7 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["Transfer", "copy_weights", "keras_arrays", "compare_outputs", "compare_sgd_step",
+__all__ = ["Transfer", "copy_weights", "keras_arrays", "match_batch_norm", "compare_outputs", "compare_sgd_step",
            "running_stats_difference", "relative_difference", "nchw_to_nhwc"]
 
 
@@ -90,30 +90,36 @@ _KINDS = {"Conv2d": "Conv2D", "Linear": "Dense", "BatchNorm2d": "BatchNormalizat
 
 
 def _flatten_inputs(net, input_shape):
-    """{name of a Linear: (C, H, W)} for each Linear fed by an ``nn.Flatten`` of a feature
-    map with more than one pixel, found by running ``net`` once on zeros."""
+    """{name of a Linear: (C, H, W)} for each Linear that reads a flattened feature map of
+    more than one pixel, found by running ``net`` once on zeros.
+
+    A Linear reads a flattened map when its input is 2-D and the last 4-D output produced
+    before it (by ``nn.Flatten``'s input layer, or inside a ``forward`` that calls
+    ``torch.flatten``) has exactly ``in_features = C * H * W`` values per example.
+    """
     import torch
     from torch import nn
 
-    last_flat, found, hooks = [None], {}, []
+    last_map, found, hooks = [tuple(input_shape[1:])], {}, []  # the input is a map too
 
-    def on_flatten(module, inputs, output):
-        x = inputs[0]
-        last_flat[0] = tuple(x.shape[1:]) if x.dim() == 4 and x.shape[2] * x.shape[3] > 1 \
-            else None
+    def on_output(module, inputs, output):
+        if isinstance(output, torch.Tensor) and output.dim() == 4:
+            last_map[0] = tuple(output.shape[1:])
 
-    def on_linear(name):
-        def hook(module, inputs, output):
-            if last_flat[0] is not None:
-                found[name] = last_flat[0]
-            last_flat[0] = None
+    def before_linear(name):
+        def hook(module, inputs):
+            x, chw = inputs[0], last_map[0]
+            if x.dim() == 2 and chw is not None and chw[1] * chw[2] > 1 \
+                    and chw[0] * chw[1] * chw[2] == module.in_features:
+                found[name] = chw
+            last_map[0] = None
         return hook
 
     for name, m in net.named_modules():
-        if isinstance(m, nn.Flatten):
-            hooks.append(m.register_forward_hook(on_flatten))
-        elif isinstance(m, nn.Linear):
-            hooks.append(m.register_forward_hook(on_linear(name)))
+        if isinstance(m, nn.Linear):
+            hooks.append(m.register_forward_pre_hook(before_linear(name)))
+        elif not list(m.children()):
+            hooks.append(m.register_forward_hook(on_output))
     was_training = net.training
     try:
         net.eval()
@@ -241,6 +247,22 @@ def copy_weights(torch_net, keras_net, input_shape):
     return Transfer(pairs, differences)
 
 
+def match_batch_norm(torch_net, keras_net, input_shape):
+    """Give every Keras batch-norm layer the epsilon and momentum of its PyTorch twin.
+
+    For measuring: it removes the difference that the two frameworks' defaults make (Keras
+    1e-3 and 0.99, PyTorch 1e-5 and 0.1), so that what remains is in the network itself.
+    Returns the number of layers changed.
+    """
+    from torch import nn
+    changed = 0
+    for _, m, layer, _ in _pair(torch_net, keras_net, input_shape):
+        if isinstance(m, nn.BatchNorm2d):
+            layer.epsilon, layer.momentum = m.eps, 1 - m.momentum
+            changed += 1
+    return changed
+
+
 # --------------------------------------------------------------------------- checks
 def _ends_in_softmax(keras_net):
     import keras
@@ -254,7 +276,8 @@ def compare_outputs(torch_net, keras_net, X):
     """Relative difference of the two models' outputs on ``X`` (NCHW), in evaluation mode.
 
     Logits are compared; when the Keras model ends in a softmax (as the Keras course's
-    models do), the PyTorch logits go through a softmax first.
+    models do), the PyTorch logits go through a softmax first. Models that output feature
+    maps are compared in Keras' layout (NHWC).
     """
     import torch
     was_training = torch_net.training
@@ -267,7 +290,8 @@ def compare_outputs(torch_net, keras_net, X):
     finally:
         torch_net.train(was_training)
     out_tf = keras_net(nchw_to_nhwc(X), training=False)
-    return relative_difference(out_pt.numpy(), np.asarray(out_tf))
+    out_pt = nchw_to_nhwc(out_pt) if out_pt.dim() == 4 else out_pt.numpy()  # feature maps
+    return relative_difference(out_pt, np.asarray(out_tf))
 
 
 class _NoDropout:

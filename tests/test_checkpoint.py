@@ -149,3 +149,39 @@ def test_unreadable_checkpoint_is_a_clear_error(tiny, tmp_path):
     with pytest.raises(ValueError, match="cannot read the checkpoint"):
         d2l.train_ch6(net_torch(), train_iter, test_iter, 1, 0.1, "cpu", verbose=False,
                       checkpoint=path)
+
+
+def activations_swapped(backend):
+    """The same network with sigmoid instead of ReLU: same parameter shapes, another model."""
+    if backend is d2l:
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.Sigmoid(), nn.MaxPool2d(4),
+                             nn.Flatten(), nn.Dropout(0.3), nn.Linear(4 * 7 * 7, 10))
+    return lambda: keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(4, 3, padding="same", activation="sigmoid"),
+        keras.layers.MaxPool2D(4), keras.layers.Flatten(), keras.layers.Dropout(0.3),
+        keras.layers.Dense(10)])
+
+
+@pytest.mark.parametrize("backend, make_net", [(d2l, net_torch), (d2ltf, net_tf)],
+                         ids=["pytorch", "tensorflow"])
+def test_checkpoint_of_another_architecture_is_refused(tiny, tmp_path, backend, make_net):
+    """A student who swaps an activation in a chapter's cell must not get the old run back."""
+    train_iter, test_iter = backend.load_data_fashion_mnist(64)
+    path = tmp_path / "run.ckpt"
+    backend.train_ch6(make_net() if backend is d2l else make_net, train_iter, test_iter, 1,
+                      0.1, backend.try_gpu(), verbose=False, checkpoint=path)
+    with pytest.raises(ValueError, match="the model's layers"):
+        backend.train_ch6(activations_swapped(backend), train_iter, test_iter, 1, 0.1,
+                          backend.try_gpu(), verbose=False, checkpoint=path)
+
+
+def test_quick_mode_neither_reads_nor_writes_checkpoints(tiny, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("D2LMINI_QUICK", "1")
+    path = tmp_path / "real-run.ckpt"
+    path.write_bytes(b"a real run's checkpoint")  # would be unreadable if it were read
+    train_iter, test_iter = d2l.load_data_fashion_mnist(64)
+    d2l.train_ch6(net_torch(), train_iter, test_iter, 1, 0.1, "cpu", checkpoint=path)
+    assert "quick mode: not using the checkpoint real-run.ckpt" in capsys.readouterr().out
+    assert path.read_bytes() == b"a real run's checkpoint"

@@ -1,0 +1,84 @@
+"""Execute one framework's cells of a chapter, keeping the other framework's outputs.
+
+A chapter holds PyTorch cells (tag ``pytorch``), TensorFlow cells (tag ``tensorflow``) and
+cells for both (no framework tag). Re-running a whole chapter to refresh one framework's
+outputs would cost the other framework's run as well, and some runs need a machine that
+has only one of the two frameworks (a GPU server with PyTorch, say). This command runs the
+shared cells and the chosen framework's cells, in order, in one kernel, and leaves the
+other framework's cells, with their committed outputs, untouched::
+
+    python -m d2lmini.execute --framework pytorch notebooks/09-alexnet.ipynb
+    D2LMINI_MAX_EPOCHS=1 python -m d2lmini.execute --framework tensorflow notebooks/13-resnet.ipynb
+
+The notebook is rewritten only when every executed cell succeeded (atomically: a failed or
+interrupted run leaves the file as it was). Run ``jupytext --sync`` on it afterwards to
+update its MyST twin. A shared cell that uses the other framework's variables fails here,
+as it would in that framework's single-framework copy (``make export``): keep such cells
+framework-tagged.
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import checkpoint
+from .export import FRAMEWORKS, cell_framework
+
+__all__ = ["execute_framework"]
+
+
+def execute_framework(path, framework, timeout=None, kernel_name="python3", log=print):
+    """Run the shared and ``framework``'s code cells of the notebook at ``path`` in place.
+
+    Returns the number of cells executed. Raises ``ValueError`` for an unknown framework or
+    a file that is not a notebook, and nbclient's ``CellExecutionError`` (naming the cell
+    and the error) when a cell fails; the file is then left unchanged.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"framework must be one of {', '.join(FRAMEWORKS)}, got {framework!r}")
+    path = Path(path)
+    if path.suffix != ".ipynb" or not path.is_file():
+        raise ValueError(f"{path} is not a notebook file (.ipynb)")
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
+                            resources={"metadata": {"path": str(path.parent.resolve())}})
+    todo = [i for i, cell in enumerate(nb.cells)
+            if cell.cell_type == "code" and cell_framework(cell) in (None, framework)]
+    client.reset_execution_trackers()
+    with client.setup_kernel():
+        for n, index in enumerate(todo, 1):
+            first_line = nb.cells[index].source.strip().splitlines()[:1] or [""]
+            log(f"[{n}/{len(todo)}] cell {index}: {first_line[0][:60]}")
+            tic = time.perf_counter()
+            client.execute_cell(nb.cells[index], index)
+            if time.perf_counter() - tic > 60:
+                log(f"    took {time.perf_counter() - tic:,.0f} s")
+    text = nbformat.writes(nb)
+    text += "" if text.endswith("\n") else "\n"
+    checkpoint.atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    return len(todo)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m d2lmini.execute", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="+", help="notebooks (.ipynb) to execute")
+    parser.add_argument("--framework", choices=FRAMEWORKS, required=True)
+    parser.add_argument("--timeout", type=int, default=None,
+                        help="seconds one cell may take (default: no limit)")
+    args = parser.parse_args(argv)
+    for path in args.notebooks:
+        try:
+            n = execute_framework(path, args.framework, args.timeout)
+        except ValueError as e:
+            parser.exit(2, f"error: {e}\n")
+        print(f"{path}: executed {n} cells ({args.framework} and shared); the other "
+              "framework's outputs kept")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

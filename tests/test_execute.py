@@ -1,0 +1,56 @@
+"""python -m d2lmini.execute: run one framework's cells, keep the other framework's outputs."""
+import json
+
+import nbformat
+import pytest
+
+from d2lmini import execute
+
+
+def notebook(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    shared = nbformat.v4.new_code_cell("x = 20")
+    pt = nbformat.v4.new_code_cell("print('pytorch', x + 1)", metadata={"tags": ["pytorch"]})
+    tf = nbformat.v4.new_code_cell("print('tensorflow', x + 2)",
+                                   metadata={"tags": ["tensorflow"]})
+    tf.outputs = [nbformat.v4.new_output("stream", name="stdout", text="committed TF run\n")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# A chapter"), shared, pt, tf]
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def outputs(path):
+    cells = json.loads(path.read_text())["cells"]
+    return ["".join(o.get("text", "")) for c in cells if c["cell_type"] == "code"
+            for o in c["outputs"]] + [str(c.get("execution_count")) for c in cells
+                                      if c["cell_type"] == "code"]
+
+
+def test_runs_one_framework_and_keeps_the_other(tmp_path):
+    path = notebook(tmp_path)
+    assert execute.execute_framework(path, "pytorch", timeout=60, log=lambda *a: None) == 2
+    texts = outputs(path)
+    assert "pytorch 21\n" in texts and "committed TF run\n" in texts
+    assert not any("tensorflow 22" in t for t in texts)
+
+
+def test_a_failing_cell_leaves_the_file_unchanged(tmp_path):
+    path = notebook(tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[2].source = "raise RuntimeError('broken cell')"
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+    with pytest.raises(Exception, match="broken cell"):
+        execute.execute_framework(path, "pytorch", timeout=60, log=lambda *a: None)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["chapter.ipynb"]
+
+
+def test_bad_arguments_are_named(tmp_path):
+    with pytest.raises(ValueError, match="framework must be one of"):
+        execute.execute_framework(notebook(tmp_path), "jax")
+    with pytest.raises(ValueError, match="not a notebook"):
+        execute.execute_framework(tmp_path / "missing.ipynb", "pytorch")
