@@ -16,8 +16,8 @@ Usage::
 
 ``--framework tensorflow`` trains the Keras twin the same way and writes
 ``<name>-tensorflow-full.json``. ``--epochs N`` stops after the first ``N`` of the chapter's
-epochs (still on all the data; the result file says "N of 10 epochs"): one epoch of a 224x224
-network is about an hour on a two-core CPU. Every run saves a checkpoint after each epoch
+epochs, still on all the data, and writes ``<name>-tensorflow-N-of-10-epochs.json``: one
+epoch of a 224x224 network takes about half an hour on a two-core CPU. Every run saves a checkpoint after each epoch
 into ``--checkpoint-dir`` (default ``notebooks/checkpoints``), so a run that is stopped
 resumes where it stopped; a chapter's training cell given the same checkpoint shows the run
 without training again.
@@ -127,7 +127,9 @@ def run_tf(name, out_dir, epochs=None, seed=0, checkpoint_dir=None):
                            verbose=True, checkpoint=ckpt)
     wall = time.perf_counter() - tic
     per_class = per_class_accuracy_tf(result.net, test_iter)
-    path = result.save(Path(out_dir) / f"{name}-tensorflow-full.json", model=title,
+    # "-full" names a run of every epoch on all the data; a shorter one says how short.
+    stem = "full" if result.epochs == num_epochs else f"{result.epochs}-of-{num_epochs}-epochs"
+    path = result.save(Path(out_dir) / f"{name}-tensorflow-{stem}.json", model=title,
                        params=d2l.count_parameters(net), macs=summary.macs,
                        tensorflow=tf.__version__, wall_seconds=wall, seed=seed,
                        per_class_test_acc=per_class, made_by="scripts/full_runs.py")

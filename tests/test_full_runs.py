@@ -29,18 +29,25 @@ def load_script():
 full_runs = load_script()
 
 
-def pytorch_cells(chapter):
-    """The source of the chapter's PyTorch cells, joined."""
+def framework_cells(chapter, framework="pytorch"):
+    """The source of the chapter's cells of one framework, joined."""
     text = (NOTEBOOKS / f"{chapter}.md").read_text()
     cells = re.findall(r"```\{code-cell\} ipython3\n(.*?)```", text, flags=re.S)
-    return "\n".join(c for c in cells if "tags: [pytorch]" in c)
+    return "\n".join(c for c in cells if f"tags: [{framework}]" in c)
 
 
+def pytorch_cells(chapter):
+    return framework_cells(chapter, "pytorch")
+
+
+@pytest.mark.parametrize("framework", ["pytorch", "tensorflow"])
 @pytest.mark.parametrize("name", list(full_runs.RUNS))
-def test_full_run_settings_are_the_chapters(name):
-    """The script trains with the batch size, lr, epochs and image size of the chapter."""
-    code = pytorch_cells(CHAPTERS[name])
-    assert code.count("d2l.train_ch6(") == 1, f"{name}: one PyTorch training call expected"
+def test_full_run_settings_are_the_chapters(name, framework):
+    """The script trains with the batch size, lr, epochs and image size of the chapter, in
+    the framework it runs (a TensorFlow run checkpoints for the chapter's TensorFlow cell)."""
+    code = framework_cells(CHAPTERS[name], framework)
+    prefix = "d2l" if framework == "pytorch" else "d2ltf"
+    assert code.count(f"{prefix}.train_ch6(") == 1, f"{name}: one training call expected"
     _, _, batch_size, lr, num_epochs, resize = full_runs.RUNS[name]
     batch = re.findall(r"^batch_size(?:, lr, num_epochs)? = (\d+)", code, flags=re.M)
     rate = re.findall(r"lr, num_epochs = (?:\d+, )?([\d.]+), (\d+)$", code, flags=re.M)
@@ -49,6 +56,11 @@ def test_full_run_settings_are_the_chapters(name):
     assert batch == [str(batch_size)], batch
     assert [(float(a), int(b)) for a, b in rate] == [(lr, num_epochs)], rate
     assert [int(r) if r else None for r in loads] == [resize], loads
+    # A chapter that keeps a checkpoint uses the file the script writes, so that it can
+    # show a run the script made.
+    for path in re.findall(r'checkpoint="([^"]+)"', code):
+        assert Path("notebooks", path) == full_runs.checkpoint_path(
+            "notebooks/checkpoints", name, framework)
 
 
 def test_full_run_vgg_is_the_chapters_small_vgg():
@@ -167,3 +179,31 @@ def test_bf16_cpu_benchmark_record():
     assert r["amp_precision"].startswith("mixed bfloat16")
     for key in ("raw", "d2lmini", "d2l", "d2lmini_amp"):
         assert r[key] > 0, key
+
+
+def test_tensorflow_run_hands_its_checkpoint_to_the_chapter(monkeypatch, tmp_path, no_budget,
+                                                             capsys):
+    """A TensorFlow run of the script (here on a small budget) leaves a checkpoint that the
+    chapter's cell, given the same path, shows without training again."""
+    from d2lmini import tensorflow as d2ltf
+
+    monkeypatch.setenv("D2LMINI_MAX_EXAMPLES", "256")
+    monkeypatch.setenv("D2LMINI_MAX_TEST_EXAMPLES", "128")
+    full_runs.main(["lenet", "--framework", "tensorflow", "--epochs", "1", "--allow-budget",
+                    "--out-dir", str(tmp_path), "--checkpoint-dir", str(tmp_path / "ck")])
+    saved = TrainResult.load(tmp_path / "lenet-tensorflow-1-of-10-epochs.json")
+    assert saved.framework == "tensorflow" and saved.epochs == 1 and saved.requested_epochs == 10
+    assert len(saved.extra["per_class_test_acc"]) == 10
+    ckpt = full_runs.checkpoint_path(tmp_path / "ck", "lenet", "tensorflow")
+    assert ckpt.exists()
+
+    # The chapter's cell: same network, data and settings, same checkpoint path.
+    _, _, batch_size, lr, num_epochs, _ = full_runs.RUNS["lenet"]
+    monkeypatch.setenv("D2LMINI_MAX_EPOCHS", "1")
+    train_iter, test_iter = d2ltf.load_data_fashion_mnist(batch_size)
+    capsys.readouterr()
+    shown = d2ltf.train_ch6(d2ltf.lenet(), train_iter, test_iter, num_epochs, lr,
+                            checkpoint=ckpt)
+    assert "resuming from lenet-tensorflow.ckpt: 1 of 1 epochs done" in capsys.readouterr().out
+    assert shown.extra["epoch_seconds"] == []  # nothing trained
+    assert shown.history == saved.history
