@@ -17,6 +17,7 @@ as it would in that framework's single-framework copy (``make export``): keep su
 framework-tagged.
 """
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -24,11 +25,41 @@ from pathlib import Path
 from . import checkpoint
 from .export import FRAMEWORKS, cell_framework
 
-__all__ = ["execute_framework"]
+__all__ = ["execute_framework", "strip_startup_logs"]
+
+# TensorFlow's C++ start-up lines (absl logging), e.g. "I0000 00:00:17961... port.cc:153] oneDNN
+# custom operations are on...": written to stderr before TF_CPP_MIN_LOG_LEVEL takes effect.
+_STARTUP_LOG = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called"
+                          r"|[IWE]\d{4} \d\d:\d\d:[\d.]+\s+\d+ [\w./-]+:\d+\])")
 
 
-def execute_framework(path, framework, timeout=None, kernel_name="python3", log=print):
+def strip_startup_logs(nb):
+    """Remove TensorFlow's C++ start-up log lines from the stderr outputs of ``nb`` (in
+    place); an stderr output left empty is dropped. Returns the number of lines removed."""
+    removed = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.outputs:
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                lines = out["text"].splitlines(keepends=True)
+                clean = [ln for ln in lines if not _STARTUP_LOG.match(ln)]
+                removed += len(lines) - len(clean)
+                if not "".join(clean).strip():
+                    continue
+                out["text"] = "".join(clean)
+            kept.append(out)
+        cell.outputs = kept
+    return removed
+
+
+def execute_framework(path, framework, timeout=None, kernel_name="python3", log=print,
+                      match=None):
     """Run the shared and ``framework``'s code cells of the notebook at ``path`` in place.
+
+    ``match``, a regular expression, narrows the run to the cells whose source it finds
+    (for refreshing a self-contained cell, such as one that only reads result files).
 
     Returns the number of cells executed. Raises ``ValueError`` for an unknown framework or
     a file that is not a notebook, and nbclient's ``CellExecutionError`` (naming the cell
@@ -46,7 +77,8 @@ def execute_framework(path, framework, timeout=None, kernel_name="python3", log=
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     todo = [i for i, cell in enumerate(nb.cells)
-            if cell.cell_type == "code" and cell_framework(cell) in (None, framework)]
+            if cell.cell_type == "code" and cell_framework(cell) in (None, framework)
+            and (match is None or re.search(match, cell.source))]
     client.reset_execution_trackers()
     with client.setup_kernel():
         for n, index in enumerate(todo, 1):
@@ -56,6 +88,7 @@ def execute_framework(path, framework, timeout=None, kernel_name="python3", log=
             client.execute_cell(nb.cells[index], index)
             if time.perf_counter() - tic > 60:
                 log(f"    took {time.perf_counter() - tic:,.0f} s")
+    strip_startup_logs(nb)
     text = nbformat.writes(nb)
     text += "" if text.endswith("\n") else "\n"
     checkpoint.atomic_write(path, lambda f: f.write(text.encode("utf-8")))
@@ -66,13 +99,28 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m d2lmini.execute", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="+", help="notebooks (.ipynb) to execute")
-    parser.add_argument("--framework", choices=FRAMEWORKS, required=True)
+    parser.add_argument("--framework", choices=FRAMEWORKS)
+    parser.add_argument("--strip-logs", action="store_true",
+                        help="execute nothing: only remove TensorFlow's start-up log lines")
+    parser.add_argument("--match", default=None, metavar="REGEX",
+                        help="run only the cells whose source matches REGEX")
     parser.add_argument("--timeout", type=int, default=None,
                         help="seconds one cell may take (default: no limit)")
     args = parser.parse_args(argv)
+    if args.strip_logs:
+        import nbformat
+        for path in args.notebooks:
+            nb = nbformat.read(path, as_version=4)
+            if strip_startup_logs(nb):
+                text = nbformat.writes(nb)
+                text += "" if text.endswith("\n") else "\n"
+                checkpoint.atomic_write(Path(path), lambda f: f.write(text.encode("utf-8")))
+        return 0
+    if args.framework is None:
+        parser.error("--framework is required (pytorch or tensorflow)")
     for path in args.notebooks:
         try:
-            n = execute_framework(path, args.framework, args.timeout)
+            n = execute_framework(path, args.framework, args.timeout, match=args.match)
         except ValueError as e:
             parser.exit(2, f"error: {e}\n")
         print(f"{path}: executed {n} cells ({args.framework} and shared); the other "

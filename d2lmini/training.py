@@ -99,7 +99,8 @@ class TrainResult:
     def compare_with(self, reference, label="reference run"):
         """A table of test accuracy after each epoch, this run beside ``reference`` (e.g. a
         longer run of the same network saved by ``scripts/full_runs.py``), then each run's
-        training time and the time all the requested epochs would take at this run's speed.
+        training time and the time all the requested epochs on all the data would take at
+        this run's speed.
 
         >>> a = TrainResult("pytorch", "cpu", {"epoch": [1], "train_loss": [0.6],
         ...     "train_acc": [0.7], "test_acc": [0.75]}, 40.0, 60000, 60000, 10000, 10000,
@@ -120,8 +121,13 @@ class TrainResult:
             a = f"{mine[e]:.3f}" if e < len(mine) else "-"
             b = f"{theirs[e]:.3f}" if e < len(theirs) else "-"
             rows.append(f"{e + 1:>5}   {a:>8}   {b:>{max(8, len(label))}}")
-        rows.append(f"this run: {_duration_line(self)}; {self.requested_epochs} epochs at this "
-                    f"speed: {_human(self.train_seconds * self.requested_epochs / self.epochs)}")
+        # The time all requested epochs on all the data would take at this run's speed.
+        scale = (self.requested_epochs / self.epochs
+                 * self.total_train_examples / max(self.train_examples, 1))
+        what = (f"{self.requested_epochs} epochs" if self.train_examples == self.total_train_examples
+                else f"{self.requested_epochs} epochs of all {self.total_train_examples:,} examples")
+        rows.append(f"this run: {_duration_line(self)}; {what} at this speed: "
+                    f"{_human(self.train_seconds * scale)}")
         rows.append(f"{label}: {_duration_line(reference)}")
         return "\n".join(rows)
 

@@ -54,3 +54,27 @@ def test_bad_arguments_are_named(tmp_path):
         execute.execute_framework(notebook(tmp_path), "jax")
     with pytest.raises(ValueError, match="not a notebook"):
         execute.execute_framework(tmp_path / "missing.ipynb", "pytorch")
+
+
+def test_match_runs_only_the_matching_cells(tmp_path):
+    path = notebook(tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[2].source = "print('pytorch', 21)"  # self-contained
+    nb.cells[1].outputs = []
+    nbformat.write(nb, path)
+    assert execute.execute_framework(path, "pytorch", timeout=60, log=lambda *a: None,
+                                     match=r"print\('pytorch'") == 1
+    texts = outputs(path)
+    assert "pytorch 21\n" in texts and "committed TF run\n" in texts
+
+
+def test_tensorflow_start_up_lines_are_stripped():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("import tensorflow")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=(
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1796191595.085992    7893 port.cc:153] oneDNN custom operations are on.\n")),
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: a real warning\n")]
+    nb.cells = [cell]
+    assert execute.strip_startup_logs(nb) == 2
+    assert [o["text"] for o in nb.cells[0].outputs] == ["UserWarning: a real warning\n"]
