@@ -89,10 +89,16 @@ def execute_framework(path, framework, timeout=None, kernel_name="python3", log=
             if time.perf_counter() - tic > 60:
                 log(f"    took {time.perf_counter() - tic:,.0f} s")
     strip_startup_logs(nb)
+    _write(path, nb)
+    return len(todo)
+
+
+def _write(path, nb):
+    """Write ``nb`` as Jupyter does (ending in a newline), atomically."""
+    import nbformat
     text = nbformat.writes(nb)
     text += "" if text.endswith("\n") else "\n"
-    checkpoint.atomic_write(path, lambda f: f.write(text.encode("utf-8")))
-    return len(todo)
+    checkpoint.atomic_write(Path(path), lambda f: f.write(text.encode("utf-8")))
 
 
 def main(argv=None):
@@ -112,9 +118,7 @@ def main(argv=None):
         for path in args.notebooks:
             nb = nbformat.read(path, as_version=4)
             if strip_startup_logs(nb):
-                text = nbformat.writes(nb)
-                text += "" if text.endswith("\n") else "\n"
-                checkpoint.atomic_write(Path(path), lambda f: f.write(text.encode("utf-8")))
+                _write(path, nb)
         return 0
     if args.framework is None:
         parser.error("--framework is required (pytorch or tensorflow)")

@@ -207,8 +207,13 @@ def keras_arrays(torch_net, keras_net, input_shape):
 
     ``input_shape`` is the PyTorch input, NCHW (e.g. ``(1, 1, 224, 224)``).
     """
+    return _arrays(_pair(torch_net, keras_net, input_shape))
+
+
+def _arrays(pairs):
+    """:func:`keras_arrays` for layers already paired by :func:`_pair`."""
     out = []
-    for name, m, layer, flat in _pair(torch_net, keras_net, input_shape):
+    for name, m, layer, flat in pairs:
         arrays, variables = _converted(m, flat), _keras_variables(layer)
         if isinstance(arrays, dict):
             items = [(variables[k], arrays[k]) for k in variables]
@@ -238,13 +243,12 @@ def copy_weights(torch_net, keras_net, input_shape):
         A PyTorch input shape, NCHW, e.g. ``(1, 1, 224, 224)``: the Keras model is built
         for the matching NHWC shape, and the PyTorch model is run once on zeros of it.
     """
-    pairs, differences = [], []
-    for name, m, layer, _ in _pair(torch_net, keras_net, input_shape):
-        pairs.append((name, layer.name, tuple(m.weight.shape)))
-        differences += _differences(name, m, layer)
-    for var, a in keras_arrays(torch_net, keras_net, input_shape):
+    paired = _pair(torch_net, keras_net, input_shape)  # runs the PyTorch model once
+    differences = [d for name, m, layer, _ in paired for d in _differences(name, m, layer)]
+    for var, a in _arrays(paired):
         var.assign(a)
-    return Transfer(pairs, differences)
+    return Transfer([(name, layer.name, tuple(m.weight.shape)) for name, m, layer, _ in paired],
+                    differences)
 
 
 def match_batch_norm(torch_net, keras_net, input_shape):

@@ -60,3 +60,19 @@ def no_budget(monkeypatch):
     for name in list(os.environ):
         if name.startswith("D2LMINI_") and name != "D2LMINI_DATA_DIR":
             monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def float64():
+    """PyTorch and Keras build float64 models within the test (for comparing the two
+    frameworks below float32's rounding); the defaults come back afterwards."""
+    torch = pytest.importorskip("torch")
+    keras = pytest.importorskip("keras")
+    old = torch.get_default_dtype(), keras.config.floatx(), keras.config.dtype_policy()
+    torch.set_default_dtype(torch.float64)
+    keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")  # floatx alone is read once, by the first model
+    yield
+    torch.set_default_dtype(old[0])
+    keras.config.set_floatx(old[1])
+    keras.config.set_dtype_policy(old[2])

@@ -55,18 +55,6 @@ def batch(size, n=4, dtype=None):
     return X, y
 
 
-@pytest.fixture
-def float64():
-    """Both frameworks build float64 models within the test."""
-    old = torch.get_default_dtype(), keras.config.floatx(), keras.config.dtype_policy()
-    torch.set_default_dtype(torch.float64)
-    keras.config.set_floatx("float64")
-    keras.config.set_dtype_policy("float64")  # floatx alone is read once, by the first model
-    yield
-    torch.set_default_dtype(old[0])
-    keras.config.set_floatx(old[1])
-    keras.config.set_dtype_policy(old[2])
-
 
 @pytest.mark.parametrize("name,args,size,lr", PART2, ids=IDS)
 def test_same_logits(name, args, size, lr):

@@ -89,17 +89,6 @@ def test_course_twins_give_the_same_outputs(chapter, pt_name, tf_name, tf_args, 
     assert twins.compare_outputs(net, model, X) < 1e-4
 
 
-@pytest.fixture
-def float64():
-    old = torch.get_default_dtype(), keras.config.floatx(), keras.config.dtype_policy()
-    torch.set_default_dtype(torch.float64)
-    keras.config.set_floatx("float64")
-    keras.config.set_dtype_policy("float64")
-    yield
-    torch.set_default_dtype(old[0])
-    keras.config.set_floatx(old[1])
-    keras.config.set_dtype_policy(old[2])
-
 
 SMALL = [c for c in COURSE if c[4] != (3, 227, 227)]  # float64 at 227x227 is slow
 
