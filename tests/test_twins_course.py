@@ -89,7 +89,6 @@ def test_course_twins_give_the_same_outputs(chapter, pt_name, tf_name, tf_args, 
     assert twins.compare_outputs(net, model, X) < 1e-4
 
 
-
 SMALL = [c for c in COURSE if c[4] != (3, 227, 227)]  # float64 at 227x227 is slow
 
 
