@@ -43,11 +43,14 @@ RUNS = {
     "vgg": ("VGG-11/4", {"conv_arch": ((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))},
             128, 0.05, 10, 224),
     "nin": ("NiN", {}, 128, 0.1, 10, 224),
+    # NiN's first design, with a ReLU on its class scores: the chapter shows its silent classes.
+    "nin-relu-scores": ("NiN, ReLU on the scores", {"relu_scores": True}, 128, 0.1, 10, 224),
     "googlenet": ("GoogLeNet", {}, 128, 0.1, 10, 96),
     "resnet": ("ResNet-18", {}, 128, 0.05, 10, 96),
     "densenet": ("DenseNet", {}, 128, 0.1, 10, 96),
 }
-BUILDERS = {"resnet": "resnet18"}  # where the d2lmini function has another name
+# Where the d2lmini function has another name than the run.
+BUILDERS = {"resnet": "resnet18", "nin-relu-scores": "nin"}
 
 
 def backend(framework):

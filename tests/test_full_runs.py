@@ -16,7 +16,7 @@ from d2lmini.training import TrainResult  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 CHAPTERS = {"lenet": "08-lenet", "alexnet": "09-alexnet", "vgg": "10-vgg", "nin": "11-nin",
-            "googlenet": "12-googlenet", "resnet": "13-resnet", "densenet": "14-densenet"}
+            "nin-relu-scores": "11-nin", "googlenet": "12-googlenet", "resnet": "13-resnet", "densenet": "14-densenet"}
 
 
 def load_script():
@@ -59,6 +59,8 @@ def test_full_run_settings_are_the_chapters(name, framework):
     # A chapter that keeps a checkpoint uses the file the script writes, so that it can
     # show a run the script made.
     for path in re.findall(r'checkpoint="([^"]+)"', code):
+        if name == "nin-relu-scores":  # a variant the chapter discusses but does not train
+            break
         assert Path("notebooks", path) == full_runs.checkpoint_path(
             "notebooks/checkpoints", name, framework)
 
@@ -108,9 +110,16 @@ def committed_full_runs():
     return sorted((NOTEBOOKS / "results").glob("*-pytorch-full*.json"))
 
 
+# Networks whose chapter trains them on a CPU budget but whose GPU full run is still to be
+# made: NiN lost the ReLU on its class scores after its full runs (they are kept, as
+# "nin-relu-scores"). Made with `python scripts/full_runs.py nin --seeds 0 1 2` on a GPU.
+AWAITING_A_GPU_RUN = {"nin"}
+
+
 def test_every_network_has_a_committed_full_run():
     names = {p.name.split("-pytorch-full")[0] for p in committed_full_runs()}
-    assert names == set(full_runs.RUNS)
+    assert names == set(full_runs.RUNS) - AWAITING_A_GPU_RUN
+    assert not names & AWAITING_A_GPU_RUN, "a full run landed: empty AWAITING_A_GPU_RUN"
 
 
 @pytest.mark.parametrize("path", committed_full_runs(), ids=lambda p: p.stem)
@@ -134,9 +143,9 @@ def test_committed_full_runs_are_full(path):
 
 
 def test_describe_says_where_and_what():
-    run = TrainResult.load(NOTEBOOKS / "results" / "nin-pytorch-full-seed1.json")
+    run = TrainResult.load(NOTEBOOKS / "results" / "nin-relu-scores-pytorch-full-seed1.json")
     lines = run.describe().splitlines()
-    assert lines[0].startswith("NiN, PyTorch ") and run.extra["gpu"] in lines[0]
+    assert lines[0].startswith("NiN, ReLU on the scores, PyTorch ") and run.extra["gpu"] in lines[0]
     assert lines[0].endswith("seed 1")
     assert "60,000 train / 10,000 test examples" in lines[1] and "lr 0.1" in lines[1]
     assert lines[1].endswith(f"; {run.extra['wall_seconds']:,.0f} s of wall time")
@@ -144,7 +153,7 @@ def test_describe_says_where_and_what():
 
 
 def test_plot_history_draws_one_curve_per_run():
-    runs = [TrainResult.load(NOTEBOOKS / "results" / f"nin-pytorch-full{s}.json")
+    runs = [TrainResult.load(NOTEBOOKS / "results" / f"nin-relu-scores-pytorch-full{s}.json")
             for s in ("", "-seed1")]
     ax_loss, ax_acc = plotting.plot_history(runs, labels=["seed 0", "seed 1"], title="NiN")
     assert len(ax_loss.lines) == len(ax_acc.lines) == 2

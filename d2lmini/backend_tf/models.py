@@ -184,29 +184,34 @@ def vgg(conv_arch, num_classes=10, in_channels=1, image_size=224):
         name="vgg", in_channels=in_channels, image_size=image_size)
 
 
-def nin_block(in_channels, out_channels, kernel_size, strides, padding):
-    """A Network-in-Network block: one convolution, then two 1x1 convolutions, all with ReLU.
+def nin_block(in_channels, out_channels, kernel_size, strides, padding, final_relu=True):
+    """A Network-in-Network block: one convolution, then two 1x1 convolutions, with ReLUs.
 
     The 1x1 convolutions act as a small fully connected network applied at every pixel.
-    ``padding`` is ``'same'`` or ``'valid'`` (PyTorch: pixels per side).
+    ``padding`` is ``'same'`` or ``'valid'`` (PyTorch: pixels per side). With
+    ``final_relu=False`` the last 1x1 convolution has no ReLU, so its outputs can be negative.
 
     >>> nin_block(1, 8, 5, 1, "same")(tf.zeros((1, 28, 28, 1))).shape
     TensorShape([1, 28, 28, 8])
+    >>> nin_block(1, 8, 5, 1, "same", final_relu=False).layers[-1].activation.__name__
+    'linear'
     """
     return keras.Sequential([
         layers.Conv2D(out_channels, kernel_size, strides=strides, padding=padding,
                       activation="relu"),
         layers.Conv2D(out_channels, kernel_size=1, activation="relu"),
-        layers.Conv2D(out_channels, kernel_size=1, activation="relu")])
+        layers.Conv2D(out_channels, kernel_size=1, activation="relu" if final_relu else None)])
 
 
-def nin(num_classes=10, in_channels=1):
+def nin(num_classes=10, in_channels=1, relu_scores=False):
     """Network in Network (Lin et al., 2014): NiN blocks and global average pooling.
 
     Three NiN blocks (96, 256, 384 channels; first kernel 11x11 stride 4) each followed by
     3x3 stride-2 max pooling, dropout 0.5, then a block with ``num_classes`` channels whose
     global average is the output: no dense layer. Takes any input of at least 67x67
-    (the chapter uses 224x224).
+    (the chapter uses 224x224). The last block has no final ReLU, so that a class score can
+    be negative and always receives a gradient; ``relu_scores=True`` restores that ReLU
+    (d2l's design), under which whole classes can fall silent (chapter "NiN").
 
     >>> nin()(tf.zeros((1, 224, 224, 1))).shape
     TensorShape([1, 10])
@@ -219,7 +224,9 @@ def nin(num_classes=10, in_channels=1):
         nin_block(256, 384, kernel_size=3, strides=1, padding="same"),
         layers.MaxPool2D(pool_size=3, strides=2),
         layers.Dropout(0.5),
-        nin_block(384, num_classes, kernel_size=3, strides=1, padding="same"),
+        # The class scores: without a final ReLU they may be negative (see relu_scores).
+        nin_block(384, num_classes, kernel_size=3, strides=1, padding="same",
+                  final_relu=relu_scores),
         layers.GlobalAveragePooling2D(),
         layers.Flatten(), name="nin", in_channels=in_channels)
 

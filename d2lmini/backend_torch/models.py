@@ -175,29 +175,36 @@ def vgg(conv_arch, num_classes=10, in_channels=1, image_size=224):
         name="vgg", in_channels=in_channels, image_size=image_size)
 
 
-def nin_block(in_channels, out_channels, kernel_size, strides, padding):
-    """A Network-in-Network block: one convolution, then two 1x1 convolutions, all with ReLU.
+def nin_block(in_channels, out_channels, kernel_size, strides, padding, final_relu=True):
+    """A Network-in-Network block: one convolution, then two 1x1 convolutions, with ReLUs.
 
     The 1x1 convolutions act as a small fully connected network applied at every pixel.
-    ``padding`` is in pixels per side (Keras: ``'same'`` or ``'valid'``).
+    ``padding`` is in pixels per side (Keras: ``'same'`` or ``'valid'``). With
+    ``final_relu=False`` the last 1x1 convolution has no ReLU, so its outputs can be negative.
 
     >>> nin_block(1, 8, 5, 1, 2)(torch.zeros(1, 1, 28, 28)).shape
     torch.Size([1, 8, 28, 28])
+    >>> nin_block(1, 8, 5, 1, 2, final_relu=False)[-1]
+    Conv2d(8, 8, kernel_size=(1, 1), stride=(1, 1))
     """
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel_size, stride=strides, padding=padding),
-        nn.ReLU(),
-        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
-        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU())
+    block = [nn.Conv2d(in_channels, out_channels, kernel_size, stride=strides, padding=padding),
+             nn.ReLU(),
+             nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
+             nn.Conv2d(out_channels, out_channels, kernel_size=1)]
+    if final_relu:
+        block.append(nn.ReLU())
+    return nn.Sequential(*block)
 
 
-def nin(num_classes=10, in_channels=1):
+def nin(num_classes=10, in_channels=1, relu_scores=False):
     """Network in Network (Lin et al., 2014): NiN blocks and global average pooling.
 
     Three NiN blocks (96, 256, 384 channels; first kernel 11x11 stride 4) each followed by
     3x3 stride-2 max pooling, dropout 0.5, then a block with ``num_classes`` channels whose
     global average is the output: no dense layer. Takes any input of at least 67x67
-    (the chapter uses 224x224).
+    (the chapter uses 224x224). The last block has no final ReLU, so that a class score can
+    be negative and always receives a gradient; ``relu_scores=True`` restores that ReLU
+    (d2l's design), under which whole classes can fall silent (chapter "NiN").
 
     >>> nin()(torch.zeros(1, 1, 224, 224)).shape
     torch.Size([1, 10])
@@ -210,7 +217,9 @@ def nin(num_classes=10, in_channels=1):
         nin_block(256, 384, kernel_size=3, strides=1, padding=1),
         nn.MaxPool2d(3, stride=2),
         nn.Dropout(0.5),
-        nin_block(384, num_classes, kernel_size=3, strides=1, padding=1),
+        # The class scores: without a final ReLU they may be negative (see relu_scores).
+        nin_block(384, num_classes, kernel_size=3, strides=1, padding=1,
+                  final_relu=relu_scores),
         nn.AdaptiveAvgPool2d((1, 1)),
         nn.Flatten(), name="nin", in_channels=in_channels)
 
