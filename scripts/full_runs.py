@@ -49,8 +49,9 @@ RUNS = {
     "resnet": ("ResNet-18", {}, 128, 0.05, 10, 96),
     "densenet": ("DenseNet", {}, 128, 0.1, 10, 96),
 }
-# Where the d2lmini function has another name than the run.
-BUILDERS = {"resnet": "resnet18", "nin-relu-scores": "nin"}
+BUILDERS = {"resnet": "resnet18"}  # where the d2lmini function has another name
+# A variant of a chapter's run: the chapter (and its checkpoint) of the run it varies.
+VARIANT_OF = {"nin-relu-scores": "nin"}
 
 
 def backend(framework):
@@ -64,7 +65,8 @@ def backend(framework):
 
 def build(name, framework="pytorch"):
     """The chapter's network, untrained."""
-    return getattr(backend(framework), BUILDERS.get(name, name))(**RUNS[name][1])
+    base = VARIANT_OF.get(name, name)
+    return getattr(backend(framework), BUILDERS.get(base, base))(**RUNS[name][1])
 
 
 def per_class_accuracy(net, test_iter, device):

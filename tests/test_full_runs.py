@@ -16,7 +16,7 @@ from d2lmini.training import TrainResult  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 CHAPTERS = {"lenet": "08-lenet", "alexnet": "09-alexnet", "vgg": "10-vgg", "nin": "11-nin",
-            "nin-relu-scores": "11-nin", "googlenet": "12-googlenet", "resnet": "13-resnet", "densenet": "14-densenet"}
+            "googlenet": "12-googlenet", "resnet": "13-resnet", "densenet": "14-densenet"}
 
 
 def load_script():
@@ -45,7 +45,8 @@ def pytorch_cells(chapter):
 def test_full_run_settings_are_the_chapters(name, framework):
     """The script trains with the batch size, lr, epochs and image size of the chapter, in
     the framework it runs (a TensorFlow run checkpoints for the chapter's TensorFlow cell)."""
-    code = framework_cells(CHAPTERS[name], framework)
+    chapter_run = full_runs.VARIANT_OF.get(name, name)
+    code = framework_cells(CHAPTERS[chapter_run], framework)
     prefix = "d2l" if framework == "pytorch" else "d2ltf"
     assert code.count(f"{prefix}.train_ch6(") == 1, f"{name}: one training call expected"
     _, _, batch_size, lr, num_epochs, resize = full_runs.RUNS[name]
@@ -59,10 +60,8 @@ def test_full_run_settings_are_the_chapters(name, framework):
     # A chapter that keeps a checkpoint uses the file the script writes, so that it can
     # show a run the script made.
     for path in re.findall(r'checkpoint="([^"]+)"', code):
-        if name == "nin-relu-scores":  # a variant the chapter discusses but does not train
-            break
         assert Path("notebooks", path) == full_runs.checkpoint_path(
-            "notebooks/checkpoints", name, framework)
+            "notebooks/checkpoints", chapter_run, framework)
 
 
 def test_full_run_vgg_is_the_chapters_small_vgg():
