@@ -41,7 +41,13 @@ def quick_mode():
 def seed():
     """The seed used for shuffling and subsampling (``D2LMINI_SEED``, default 0)."""
     value = os.environ.get("D2LMINI_SEED", "").strip()
-    return int(value) if value else 0
+    if not value:
+        return 0
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"D2LMINI_SEED={value!r} is not an integer; unset it (seed 0) or give "
+                         f"a whole number, e.g. D2LMINI_SEED=1") from None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,10 @@ def candidate_dirs(name, system_dirs=()):
     """The folders searched for data set ``name``, in order of preference."""
     dirs = []
     user = os.environ.get("D2LMINI_DATA_DIR", "").strip()
+    if user and not Path(user).is_dir():
+        # A user who sets the variable means it: never fall back to other data silently.
+        raise FileNotFoundError(f"D2LMINI_DATA_DIR={user!r} is not a folder; create it (downloads "
+                                f"go to {cache_dir(name)} otherwise) or unset the variable")
     if user:
         dirs += [Path(user) / name, Path(user)]
     dirs.append(cache_dir(name))

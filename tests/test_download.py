@@ -53,6 +53,7 @@ def test_offline_is_reported_as_such(closed_port_url, tmp_path):
 @pytest.fixture
 def empty_search_path(tmp_path, monkeypatch):
     """No Fashion-MNIST anywhere: empty data dir, empty cache, no system folder."""
+    (tmp_path / "data").mkdir()
     monkeypatch.setenv("D2LMINI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(fashion_mnist, "SYSTEM_DIRS", ())

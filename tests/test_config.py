@@ -1,0 +1,31 @@
+"""Settings from the environment: a wrong value stops with a message that says what to do."""
+import pytest
+
+from d2lmini import config, datadir
+
+
+@pytest.mark.parametrize("name", ["D2LMINI_MAX_EXAMPLES", "D2LMINI_MAX_EPOCHS"])
+def test_a_budget_that_is_not_a_number(name, monkeypatch):
+    monkeypatch.setenv(name, "lots")
+    with pytest.raises(ValueError, match=f"{name}='lots' is not an integer; unset it"):
+        config.budget()
+
+
+def test_a_seed_that_is_not_a_number(monkeypatch):
+    monkeypatch.setenv("D2LMINI_SEED", "abc")
+    with pytest.raises(ValueError, match=r"D2LMINI_SEED='abc' is not an integer; unset it \(seed 0\)"):
+        config.seed()
+    monkeypatch.setenv("D2LMINI_SEED", " 7 ")
+    assert config.seed() == 7
+    monkeypatch.delenv("D2LMINI_SEED")
+    assert config.seed() == 0
+
+
+def test_a_data_dir_that_does_not_exist_is_an_error(tmp_path, monkeypatch):
+    """A user who sets D2LMINI_DATA_DIR means it: no silent fall-back to other data."""
+    monkeypatch.setenv("D2LMINI_DATA_DIR", str(tmp_path / "no-such-folder"))
+    with pytest.raises(FileNotFoundError, match="D2LMINI_DATA_DIR=.*no-such-folder.* is not a folder"):
+        datadir.candidate_dirs("fashion-mnist")
+    (tmp_path / "no-such-folder").mkdir()
+    assert datadir.candidate_dirs("fashion-mnist")[:2] == [tmp_path / "no-such-folder" / "fashion-mnist",
+                                                           tmp_path / "no-such-folder"]
