@@ -158,8 +158,14 @@ class TrainResult:
 
     @classmethod
     def load(cls, path):
-        """Read a run written by :meth:`save`."""
-        d = json.loads(Path(path).read_text())
+        """Read a run written by :meth:`save`.
+
+        A chapter-relative path to one of the book's committed runs that is not on disk (a
+        chapter opened in Colab, or downloaded alone) is fetched from the book and verified:
+        see :func:`d2lmini.bookfiles.book_file`.
+        """
+        from .bookfiles import book_file
+        d = json.loads(book_file(path).read_text())
         fields = {f.name for f in dataclasses.fields(cls)}
         d = {k: v for k, v in d.items() if k in fields}
         d["image_size"] = tuple(d["image_size"])

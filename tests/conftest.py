@@ -1,4 +1,5 @@
 """Shared fixtures: a local HTTP server for download tests, and environment hygiene."""
+import contextlib
 import http.server
 import os
 import threading
@@ -27,21 +28,37 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def serve_folder(folder):
+    """A server on 127.0.0.1 serving ``folder`` while the block runs; yields its base URL."""
+    def handler(*args, **kwargs):
+        return _Handler(*args, directory=str(folder), **kwargs)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def http_root(tmp_path):
     """(base URL, folder): a server on 127.0.0.1 serving the folder, for one test."""
     root = tmp_path / "served"
     root.mkdir()
+    with serve_folder(root) as url:
+        yield url, root
 
-    def handler(*args, **kwargs):
-        return _Handler(*args, directory=str(root), **kwargs)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", root
-    server.shutdown()
-    server.server_close()
+@pytest.fixture(scope="session")
+def book_url():
+    """The checkout served on 127.0.0.1, as ``$D2LMINI_BOOK_URL`` expects (a chapter running
+    alone fetches the book's committed files from it)."""
+    with serve_folder(Path(__file__).resolve().parent.parent) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,0 +1,99 @@
+"""The book's committed files reach a chapter wherever it runs (d2lmini.bookfiles)."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from d2lmini import bookfiles
+from d2lmini.training import TrainResult
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = "results/lenet-pytorch-full.json"  # a committed full run
+
+
+def test_manifest_matches_the_committed_files():
+    """Fails after new results are committed until the manifest is refreshed."""
+    want = bookfiles.current_manifest(ROOT)
+    assert bookfiles.manifest() == want, "run: python -m d2lmini.bookfiles --update"
+    assert "notebooks/" + RUN in want["files"] and len(want["files"]) >= 20
+
+
+def test_the_repository_is_written_once():
+    """_config.yml's repository is the one the manifest and the package metadata name."""
+    repo = bookfiles.repository_url(ROOT / "_config.yml")
+    assert bookfiles.manifest()["repository"] == repo
+    urls = (ROOT / "pyproject.toml").read_text()
+    assert f'Source = "{repo}"' in urls and f'Homepage = "{repo}"' in urls
+
+
+def test_repository_paths_of_chapter_paths():
+    assert bookfiles.repo_path("results/x.json") == "notebooks/results/x.json"
+    assert bookfiles.repo_path("../benchmarks/results/q.json") == "benchmarks/results/q.json"
+    with pytest.raises(ValueError, match="outside"):
+        bookfiles.repo_path("../../etc/passwd")
+
+
+@pytest.fixture
+def elsewhere(tmp_path, monkeypatch, http_root):
+    """A chapter running in an empty folder, the book served from 127.0.0.1."""
+    url, served = http_root
+    shutil.copy(ROOT / "notebooks" / RUN, (served / "notebooks" / "results").mkdir(
+        parents=True) or served / "notebooks" / RUN)
+    work = tmp_path / "chapter"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("D2LMINI_BOOK_URL", url)
+    return served, tmp_path / "cache"
+
+
+def test_a_local_file_wins(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("D2LMINI_BOOK_URL", "http://127.0.0.1:1")  # never asked
+    (tmp_path / "results").mkdir()
+    (tmp_path / RUN).write_text("{}")
+    assert bookfiles.book_file(RUN) == Path(RUN)
+
+
+def test_a_missing_run_is_fetched_verified_and_cached(elsewhere, capsys):
+    served, cache = elsewhere
+    run = TrainResult.load(RUN)
+    assert run == TrainResult.load(ROOT / "notebooks" / RUN)
+    assert "fetched results/lenet-pytorch-full.json" in capsys.readouterr().out
+    assert not Path("results").exists()  # nothing written beside the chapter
+    (served / "notebooks" / RUN).unlink()  # the second time comes from the cache
+    assert bookfiles.book_file(RUN).parent.parent == cache / "d2lmini" / "book" / "v0.1.0" / "notebooks"
+
+
+def test_a_corrupt_copy_is_refused_and_not_kept(elsewhere):
+    served, cache = elsewhere
+    (served / "notebooks" / RUN).write_text(json.dumps({"tampered": True}))
+    with pytest.raises(bookfiles.BookFileError, match="could not be fetched") as err:
+        bookfiles.book_file(RUN)
+    assert "sha256" in str(err.value)
+    assert not any(p.is_file() for p in cache.rglob("*"))
+
+
+def test_a_file_the_book_does_not_commit_says_what_to_do(elsewhere):
+    with pytest.raises(FileNotFoundError, match="run the chapter that writes it"):
+        TrainResult.load("results/my-own-run.json")
+
+
+def test_no_network_says_what_to_do(tmp_path, monkeypatch, closed_port_url):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("D2LMINI_BOOK_URL", closed_port_url)
+    with pytest.raises(bookfiles.BookFileError, match="D2LMINI_BOOK_URL"):
+        bookfiles.book_file(RUN)
+
+
+def test_a_glob_lists_local_runs_and_the_books(elsewhere):
+    served, _ = elsewhere
+    other = "results/lenet-pytorch-full-amp.json"
+    shutil.copy(ROOT / "notebooks" / other, served / "notebooks" / other)
+    Path("results").mkdir()
+    Path("results/lenet-pytorch-full.json").write_text("{}")  # the reader's own run wins
+    found = bookfiles.book_files("results/lenet-pytorch-full*.json")
+    assert [p.name for p in found] == ["lenet-pytorch-full-amp.json", "lenet-pytorch-full.json"]
+    assert found[1] == Path(RUN) and found[0].read_bytes() == (ROOT / "notebooks" / other).read_bytes()
