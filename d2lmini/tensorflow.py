@@ -3,6 +3,11 @@
 The same names, in the same order, as :mod:`d2lmini.torch`. Import it before TensorFlow
 itself: it quiets TensorFlow's C++ start-up logging.
 """
+import importlib.util as _util
+
+if _util.find_spec("tensorflow") is None:  # one line that says what to do, not a deep traceback
+    raise ModuleNotFoundError("d2lmini.tensorflow needs TensorFlow, which is not installed here: "
+                              "pip install 'd2lmini[tensorflow]' (or install TensorFlow your own way)")
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

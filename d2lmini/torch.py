@@ -2,6 +2,11 @@
 
 The same names, in the same order, as :mod:`d2lmini.tensorflow`.
 """
+import importlib.util as _util
+
+if _util.find_spec("torch") is None:  # one line that says what to do, not a deep traceback
+    raise ModuleNotFoundError("d2lmini.torch needs PyTorch, which is not installed here: "
+                              "pip install 'd2lmini[torch]' (or install PyTorch your own way)")
 from .backend_torch.devices import *  # noqa: F401,F403
 from .backend_torch.data import *  # noqa: F401,F403
 from .backend_torch.train import *  # noqa: F401,F403
