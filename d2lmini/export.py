@@ -8,7 +8,11 @@ that framework's code::
     # -> exports/pytorch/08-lenet.ipynb and exports/tensorflow/08-lenet.ipynb
 
 In the TensorFlow copy the name ``d2ltf`` (used in the two-framework notebooks, where
-``d2l`` is taken by PyTorch) becomes ``d2l``, as in the d2l book.
+``d2l`` is taken by PyTorch) becomes ``d2l`` in the TensorFlow cells, as in the d2l book.
+
+A shared cell that needs both frameworks' results (tag ``both-frameworks``, e.g. one plot of
+the PyTorch and the TensorFlow runs) cannot run in a copy with one framework: the copy holds
+a short note in its place.
 """
 import argparse
 import copy
@@ -20,6 +24,7 @@ from pathlib import Path
 from .training import FRAMEWORK_NAMES
 
 FRAMEWORKS = ("pytorch", "tensorflow")
+BOTH = "both-frameworks"  # the tag of a shared cell that uses both frameworks' variables
 _RENAMES = {"tensorflow": [(re.compile(r"\bd2ltf\b"), "d2l")], "pytorch": []}
 
 
@@ -41,14 +46,20 @@ def single_framework(nb, framework):
     for cell in out["cells"]:
         if cell_framework(cell) not in (None, framework):
             continue
+        if BOTH in cell.get("metadata", {}).get("tags", []):
+            cells.append(_both_note(cell, framework))
+            continue
         if cell["cell_type"] == "code":
             source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            for pattern, repl in _RENAMES[framework]:
-                source = pattern.sub(repl, source)
+            # Only in the framework's own cells: a shared cell that names d2ltf uses both
+            # frameworks side by side (chapter 21) and keeps its names.
+            if cell_framework(cell) == framework:
+                for pattern, repl in _RENAMES[framework]:
+                    source = pattern.sub(repl, source)
             cell["source"] = source
         cells.append(cell)
     label = FRAMEWORK_NAMES[framework]
-    note = {"cell_type": "markdown", "metadata": {"tags": ["export-note"]},
+    note = {"cell_type": "markdown", "id": "export-note", "metadata": {"tags": ["export-note"]},
             "source": f"*This is the {label}-only copy of this chapter; the book's version "
                       f"shows PyTorch and TensorFlow side by side.*"}
     title_at = next((i for i, c in enumerate(cells) if c["cell_type"] == "markdown"), -1)
@@ -56,6 +67,17 @@ def single_framework(nb, framework):
     out["cells"] = cells
     out.setdefault("metadata", {})["d2lmini_framework"] = framework
     return out
+
+
+def _both_note(cell, framework):
+    """The markdown cell that stands in a copy for a cell needing both frameworks."""
+    other = FRAMEWORK_NAMES[FRAMEWORKS[1 - FRAMEWORKS.index(framework)]]
+    note = {"cell_type": "markdown", "metadata": {"tags": ["export-note"]},
+            "source": f"*Here the book's two-framework notebook compares this run with the "
+                      f"{other} one; this copy has only the {FRAMEWORK_NAMES[framework]} run.*"}
+    if "id" in cell:
+        note["id"] = cell["id"]
+    return note
 
 
 def export(paths, out_dir, frameworks=FRAMEWORKS):

@@ -58,3 +58,22 @@ def test_command_line_writes_both_copies(tmp_path, capsys):
 
 def export_src(c):
     return "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+
+
+def test_a_cell_needing_both_frameworks_becomes_a_note():
+    nb = {"cells": [cell("markdown", "# Title"),
+                    cell("code", "plot(result, result_tf)", ["both-frameworks"])]}
+    for fw, other in (("pytorch", "TensorFlow"), ("tensorflow", "PyTorch")):
+        out = export.single_framework(nb, fw)
+        assert [c["cell_type"] for c in out["cells"]] == ["markdown"] * 3
+        assert f"compares this run with the {other} one" in export_src(out["cells"][-1])
+    assert export.single_framework(nb, "pytorch") != nb and nb["cells"][1]["cell_type"] == "code"
+
+
+def test_shared_cells_keep_both_names():
+    """A shared cell naming d2l and d2ltf compares the frameworks (chapter 21): renaming
+    d2ltf there would make it call PyTorch twice."""
+    nb = {"cells": [cell("code", "from d2lmini import torch as d2l\nfrom d2lmini import "
+                                 "tensorflow as d2ltf\nnet, net_tf = d2l.lenet(), d2ltf.lenet()")]}
+    out = export.single_framework(nb, "tensorflow")
+    assert "d2ltf.lenet()" in export_src(out["cells"][-1])
