@@ -544,3 +544,23 @@ def test_site_works_from_disk(browser, chapter):
         assert not remote, remote
     finally:
         context.close()
+
+
+def test_launch_links_open_this_chapter_from_the_repository():
+    """Colab, Kaggle and Binder links of a chapter name the repository of _config.yml and the
+    chapter's own notebook (the install cell makes the notebook run there)."""
+    from urllib.parse import unquote
+    from d2lmini.bookfiles import repository_url
+    chapters = _chapters()
+    if not chapters:
+        pytest.skip("no built site at _build/html (run `make book` first; `make test` does)")
+    slug = repository_url(ROOT / "_config.yml")[len("https://github.com/"):]
+    for page in chapters:
+        html = (SITE / page).read_text(encoding="utf-8")
+        links = dict((name, unquote(url).replace("&amp;", "&")) for url, name in re.findall(
+            r'class="cnnbook-launch" href="([^"]+)"[^>]*>.*?</i> (\w+)</a>', html))
+        notebook = (Path("notebooks") / Path(page).name).with_suffix(".ipynb").as_posix()
+        assert set(links) == {"Colab", "Kaggle", "Binder"}, (page, links)
+        assert links["Colab"].endswith(f"/github/{slug}/blob/main/{notebook}"), links
+        assert links["Kaggle"].endswith(f"?src=https://github.com/{slug}/blob/main/{notebook}")
+        assert f"/v2/gh/{slug}/main?urlpath=lab/tree/{notebook}" in links["Binder"], links

@@ -13,7 +13,7 @@ It does three things:
       _build/html/downloads/tensorflow/NAME.ipynb   TensorFlow cells only
 
 * gives every notebook page a "Run this chapter" strip under its title (download links and
-  Colab / Binder launch links built from ``repository.url`` in ``_config.yml``), and adds the
+  Colab / Kaggle / Binder launch links built from ``repository.url`` in ``_config.yml``), and adds the
   single-framework copies to the theme's download menu.
 
 Any failure (exporter missing or crashing, a copy not written) is logged as a Sphinx warning,
@@ -120,7 +120,7 @@ def _export(app, env):
 
 
 def _launch_urls(app, docname):
-    """Colab and Binder links for a notebook page, from the repository settings."""
+    """Colab, Kaggle and Binder links for a notebook page, from the repository settings."""
     opts = app.config.html_theme_options or {}
     repo = (opts.get("repository_url") or "").rstrip("/")
     if not repo.startswith("https://github.com/"):
@@ -136,6 +136,10 @@ def _launch_urls(app, docname):
     colab = (launch.get("colab_url") or "").rstrip("/")
     if colab:
         urls["Colab"] = f"{colab}/github/{slug}/blob/{quote(branch)}/{quote(path)}"
+    kaggle = (launch.get("kaggle_url") or "").rstrip("/")
+    if kaggle:  # Kaggle imports a notebook from its GitHub page
+        github = f"https://github.com/{slug}/blob/{quote(branch)}/{quote(path)}"
+        urls["Kaggle"] = f"{kaggle}/kernels/welcome?src={quote(github, safe='')}"
     binder = (launch.get("binderhub_url") or "").rstrip("/")
     if binder:
         ui = "lab/tree" if launch.get("notebook_interface", "jupyterlab") == "jupyterlab" else "tree"
