@@ -22,7 +22,7 @@ True
 import functools
 from pathlib import Path
 
-__all__ = ["cpu_flags", "cpu_has_bf16", "resolve", "AMP_CHOICES"]
+__all__ = ["cpu_flags", "cpu_has_bf16", "resolve", "float32_on_gpu", "AMP_CHOICES"]
 
 AMP_CHOICES = (False, True, "bfloat16", "float16")
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
@@ -88,3 +88,26 @@ def resolve(device_kind, amp, cpu_bf16=None, gpu_bf16=False):
     if device_kind == "cpu" and dtype == "float16":
         raise ValueError("amp='float16' needs a GPU; on a CPU use amp='bfloat16' or amp=True")
     return dtype, f"mixed {dtype} (float32 weights)"
+
+
+def float32_on_gpu(tensor_cores, convolutions, matmul):
+    """How "float32" computes on an NVIDIA GPU, in words for a run's record.
+
+    GPUs with tensor cores for TF32 (compute capability 8.0 and later: A100, H100, RTX 30xx
+    and later) may run float32 convolutions and matrix products in TF32, which rounds each
+    input of a multiplication to 10 bits of mantissa (float32 keeps 23) and accumulates in
+    float32. PyTorch allows it by default for convolutions (``torch.backends.cudnn.
+    allow_tf32``) but not for matrix products (``torch.backends.cuda.matmul.allow_tf32``).
+
+    >>> float32_on_gpu(True, True, False)
+    'float32 (TF32 convolutions)'
+    >>> float32_on_gpu(True, True, True)
+    'float32 (TF32 convolutions and matrix products)'
+    >>> float32_on_gpu(False, True, True)
+    'float32'
+    """
+    if not tensor_cores or not (convolutions or matmul):
+        return "float32"
+    parts = [name for name, on in (("convolutions", convolutions),
+                                   ("matrix products", matmul)) if on]
+    return f"float32 (TF32 {' and '.join(parts)})"
