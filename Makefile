@@ -37,9 +37,18 @@ test-unit: setup
 test-notebooks: setup
 	D2LMINI_QUICK=1 $(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax notebooks
 
+# JupyterLab on the notebooks, listening on 127.0.0.1 only: it prints the URL with its token.
+# From another machine, forward the port over SSH (ssh -L 8888:127.0.0.1:8888 HOST) and open
+# that URL there. LAB_ARGS adds options, e.g. `make lab LAB_ARGS="--port=9999 --no-browser"`;
+# LAB_IP=0.0.0.0 listens on every interface (Jupyter takes --ServerApp.ip only once). Jupyter
+# refuses to run as root (containers, cloud machines) without --allow-root, which is then
+# added; LAB_UID (from `id -u`) is a variable so that tests can fake it.
+LAB_UID  ?= $(shell id -u)
+LAB_IP   ?= 127.0.0.1
+LAB_ARGS ?=
 lab: setup
 	$(PY) -m pip install --quiet -e ".[lab]"
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab notebooks --ServerApp.ip=$(LAB_IP)$(if $(filter 0,$(LAB_UID)), --allow-root) $(LAB_ARGS)
 
 # Single-framework copies of every chapter, e.g. exports/pytorch/lenet.ipynb
 export: setup
