@@ -42,6 +42,18 @@ class TrainResult:
     quick: bool = False
     extra: dict = dataclasses.field(default_factory=dict)
 
+    def __getattr__(self, name):
+        """Attributes the result lacks come from the trained network, when the run kept it.
+
+        d2l's TensorFlow ``train_ch6`` returns the trained model, so its readers write
+        ``net = d2l.train_ch6(...)`` and then ``net.layers[1].gamma``; that code runs here too.
+        """
+        # Only called when normal lookup fails; dunder names (copy, pickle) are not forwarded.
+        net = self.__dict__.get("net")
+        if net is None or name.startswith("__"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return getattr(net, name)
+
     @property
     def final(self):
         """(train loss, train accuracy, test accuracy) after the last epoch."""

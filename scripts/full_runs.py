@@ -114,13 +114,26 @@ def run_tf(name, out_dir, epochs=None, seed=0, checkpoint_dir=None):
     """
     import os
 
+    title, _, batch_size, lr, num_epochs, resize = RUNS[name]
+    d2l = backend("tensorflow")
+    before = os.environ.get("D2LMINI_MAX_EPOCHS")
+    if epochs is not None:
+        os.environ["D2LMINI_MAX_EPOCHS"] = str(epochs)
+    try:
+        return _run_tf(d2l, name, title, batch_size, lr, num_epochs, resize, out_dir, seed,
+                       checkpoint_dir)
+    finally:  # the cap is for this run only, not for what the caller does next
+        if before is None:
+            os.environ.pop("D2LMINI_MAX_EPOCHS", None)
+        else:
+            os.environ["D2LMINI_MAX_EPOCHS"] = before
+
+
+def _run_tf(d2l, name, title, batch_size, lr, num_epochs, resize, out_dir, seed,
+            checkpoint_dir):
     import keras
     import tensorflow as tf
 
-    title, _, batch_size, lr, num_epochs, resize = RUNS[name]
-    d2l = backend("tensorflow")
-    if epochs is not None:
-        os.environ["D2LMINI_MAX_EPOCHS"] = str(epochs)
     keras.utils.set_random_seed(seed)
     net = build(name, "tensorflow")
     size = resize or 28

@@ -10,7 +10,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from d2lmini import plotting  # noqa: E402
+from d2lmini import plotting, precision  # noqa: E402
 from d2lmini.training import TrainResult  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,8 +135,12 @@ def test_committed_full_runs_are_full(path):
     assert tuple(run.image_size) == ((resize, resize) if resize else (28, 28))
     assert run.extra["model"] == title and run.extra["made_by"] == "scripts/full_runs.py"
     assert run.extra["gpu"], "a full run records the GPU it ran on"
-    assert run.extra["precision"] == ("float32" if "-amp" not in path.name
-                                      else "mixed bfloat16 (float32 weights)")
+    if "-amp" in path.name:
+        assert run.extra["precision"] == "mixed bfloat16 (float32 weights)"
+    else:  # float32, with what a TF32-capable GPU did to it said in words (and in "tf32")
+        tf32 = run.extra.get("tf32", {})
+        assert run.extra["precision"] == precision.float32_on_gpu(
+            bool(tf32), tf32.get("convolutions", False), tf32.get("matmul", False))
     text = path.read_text()
     assert "/work" not in text and "/home" not in text and "/root" not in text
 

@@ -10,7 +10,7 @@ from .. import fashion_mnist, loading
 __all__ = ["ArrayLoader", "load_data_fashion_mnist", "get_fashion_mnist_labels"]
 
 
-class ArrayLoader:
+class ArrayLoader(tf.data.Dataset):
     """Mini-batches ``(X, y)`` from uint8 image arrays held in memory, via ``tf.data``.
 
     Conversion to floats in [0, 1] and resizing happen per batch, in a compiled function on
@@ -18,6 +18,11 @@ class ArrayLoader:
     after ``e`` complete passes the order is the permutation seeded by ``seed + e``.
     Iterating yields batches on the calling thread; :attr:`dataset` is the same data as a
     ``tf.data.Dataset`` (reshuffled by ``tf.data`` on each pass) for ``model.fit``.
+
+    The loader is itself a ``tf.data.Dataset`` standing for :attr:`dataset`, so code written
+    for the book d2l runs unchanged: ``model.fit(train_iter)``, ``model.evaluate(test_iter)``
+    and ``tf.data.experimental.cardinality(train_iter)`` (Keras' distribution strategies
+    read the batches through ``tf.data``; a plain Python loop uses the loader's own order).
 
     Parameters
     ----------
@@ -48,7 +53,8 @@ class ArrayLoader:
             images = images[..., np.newaxis]
         self.batch_size = loading.check_batch_size(batch_size)
         self.image_size = loading.check_resize(resize, images.shape[1:3])
-        self.shuffle, self.seed, self.epoch = shuffle, seed, 0
+        # Not called ``shuffle``: that name is tf.data.Dataset's method.
+        self.shuffles, self.seed, self.epoch = shuffle, seed, 0
         self.num_examples = len(labels)
         self.total_examples = total_examples or self.num_examples
         # The arrays live in two tensors; the pipeline moves only indices and gathers a
@@ -64,6 +70,15 @@ class ArrayLoader:
                         .map(self._gather, num_parallel_calls=tf.data.AUTOTUNE)
                         .prefetch(tf.data.AUTOTUNE)
                         .with_options(_pipeline_options()))
+        super().__init__(self.dataset._variant_tensor)  # a tf.data.Dataset of that pipeline
+
+    def _inputs(self):  # tf.data.Dataset's interface: the datasets this one is made of
+        return [self.dataset]
+
+    @property
+    def element_spec(self):
+        """Type and shape of one batch ``(X, y)`` (``tf.data.Dataset``'s interface)."""
+        return self.dataset.element_spec
 
     def __len__(self):
         return math.ceil(self.num_examples / self.batch_size)
@@ -73,7 +88,7 @@ class ArrayLoader:
         # threads slow the training step they feed (LeNet with XLA on two cores: about
         # 2,800 instead of 4,700 examples/sec).
         n = self.num_examples
-        if self.shuffle:
+        if self.shuffles:
             order = np.random.default_rng(self.seed + self.epoch).permutation(n)
         else:
             order = np.arange(n)
@@ -84,7 +99,7 @@ class ArrayLoader:
             yield self._compiled_transform(X, y)
         # Counted once the pass is complete, so that peeking at a first batch (as
         # train_ch6 does) leaves the next epoch's order unchanged.
-        if self.shuffle:
+        if self.shuffles:
             self.epoch += 1
 
     def _gather(self, idx):

@@ -19,20 +19,52 @@ def num_gpus():
     return len(tf.config.list_physical_devices("GPU"))
 
 
+class DeviceName(str):
+    """A device name such as ``'/GPU:0'`` that also works as ``tf.device(name)`` does.
+
+    It is a ``str``, so it prints, compares and serializes as the name. Code written for the
+    book d2l, whose ``try_gpu`` returns ``tf.device(...)``, also runs: it reads the name from
+    ``_device_name`` (e.g. ``tf.distribute.OneDeviceStrategy(device._device_name)``) and
+    places operations with ``with device: ...``.
+    """
+
+    __slots__ = ("_contexts",)
+
+    @property
+    def _device_name(self):
+        return str(self)
+
+    def __enter__(self):
+        # A fresh tf.device context per ``with``: a device name can be entered repeatedly
+        # (and nested), a single context manager cannot.
+        if not hasattr(self, "_contexts"):
+            self._contexts = []
+        context = tf.device(str(self))
+        context.__enter__()
+        self._contexts.append(context)
+        return self
+
+    def __exit__(self, *exc):
+        return self._contexts.pop().__exit__(*exc)
+
+    def __reduce__(self):  # pickles (and copies) as the plain name it stands for
+        return (DeviceName, (str(self),))
+
+
 def try_gpu(i=0):
-    """GPU ``i`` if it exists, else the CPU, as a device name.
+    """GPU ``i`` if it exists, else the CPU, as a device name (a :class:`DeviceName`).
 
     >>> try_gpu(99)  # on a machine with fewer GPUs
     '/CPU:0'
     """
     if not isinstance(i, int) or i < 0:
         raise ValueError(f"GPU index must be a non-negative int, got {i!r}")
-    return f"/GPU:{i}" if num_gpus() > i else "/CPU:0"
+    return DeviceName(f"/GPU:{i}" if num_gpus() > i else "/CPU:0")
 
 
 def try_all_gpus():
-    """All GPUs, or ``['/CPU:0']`` if there are none."""
-    return [f"/GPU:{i}" for i in range(num_gpus())] or ["/CPU:0"]
+    """All GPUs, or ``['/CPU:0']`` if there are none (as :class:`DeviceName` objects)."""
+    return [DeviceName(f"/GPU:{i}") for i in range(num_gpus())] or [DeviceName("/CPU:0")]
 
 
 def resolve_device(device):

@@ -1,5 +1,6 @@
 """Training and evaluation of a classifier in TensorFlow: ``train_ch6`` and friends."""
 import json
+import sys
 import time
 import warnings
 
@@ -87,6 +88,17 @@ def _evaluate(correct_in, data_iter):
     return int(correct) / max(total, 1)
 
 
+def _keras_of(net):
+    """The Keras that built ``net``: Keras 3 (``keras``), Keras 2 (``tf_keras``, which
+    ``tf.keras`` is under ``TF_USE_LEGACY_KERAS=1``), or None for anything else."""
+    if isinstance(net, keras.Model):
+        return keras
+    legacy = sys.modules.get("tf_keras")  # loaded only when tf.keras is Keras 2
+    if legacy is not None and isinstance(net, legacy.Model):
+        return legacy
+    return None
+
+
 def init_xavier(net):
     """Xavier-uniform weights for the dense and convolutional layers of a built model.
 
@@ -94,9 +106,10 @@ def init_xavier(net):
     (``glorot_uniform``); this re-draws them, so that a model trained once starts afresh.
     """
     init = keras.initializers.GlorotUniform()
+    K = _keras_of(net) or keras
     for layer in _walk(net):
         kernel = getattr(layer, "kernel", None)
-        if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D)) and kernel is not None:
+        if isinstance(layer, (K.layers.Dense, K.layers.Conv2D)) and kernel is not None:
             kernel.assign(init(kernel.shape))
 
 
@@ -132,9 +145,10 @@ def _architecture(net):
 
 
 def _ends_in_softmax(net):
+    K = _keras_of(net) or keras
     last = net.layers[-1] if getattr(net, "layers", None) else None
-    return getattr(last, "activation", None) is keras.activations.softmax or \
-        isinstance(last, keras.layers.Softmax)
+    return getattr(last, "activation", None) is K.activations.softmax or \
+        isinstance(last, K.layers.Softmax)
 
 
 def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=True,
@@ -207,19 +221,29 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     epochs = budget.cap_epochs(num_epochs)
     num_batches = len(train_iter)
     with tf.device(device):
-        if not isinstance(net, keras.Model):
+        if _keras_of(net) is None:
             if not callable(net):
                 raise ValueError("net must be a keras.Model or a function that returns one")
             net = net()
+        K = _keras_of(net)
+        if K is None:
+            raise ValueError(f"net() returned a {type(net).__name__}, not a keras.Model; "
+                             "return e.g. keras.Sequential([...])")
+        if K is not keras and dtype_name:
+            raise ValueError("mixed precision (amp) needs a Keras 3 model; this one is Keras 2 "
+                             "(TF_USE_LEGACY_KERAS=1): train it with amp=False")
         X0, y0 = next(iter(train_iter))  # a first batch, to build the weights
         X0, y0 = tf.convert_to_tensor(X0), tf.convert_to_tensor(y0)
         net(X0[:1], training=False)  # builds the weights if needed
         init_xavier(net)
-        optimizer = keras.optimizers.SGD(learning_rate=lr)
+        # The optimizer and loss come from the model's own Keras: Keras 3's optimizer cannot
+        # update the plain tf.Variables of a Keras 2 model.
+        optimizer = K.optimizers.SGD(learning_rate=lr)
         if dtype_name == "float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         optimizer.build(net.trainable_variables)
-        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=not _ends_in_softmax(net))
+        loss_fn = K.losses.SparseCategoricalCrossentropy(from_logits=not _ends_in_softmax(net))
+        scale_loss = getattr(optimizer, "scale_loss", lambda loss: loss)  # Keras 2 has none
         policies = _set_policy(net, f"mixed_{dtype_name}") if dtype_name else None
         # Traced first for the full batch shape: with every dimension known, TensorFlow
         # picks faster kernels (LeNet on a 2-core CPU: about 3,300 examples/sec, against
@@ -230,7 +254,7 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
             with tf.GradientTape() as tape:
                 y_hat = tf.cast(net(X, training=True), tf.float32)
                 loss = loss_fn(y, y_hat)
-                scaled = optimizer.scale_loss(loss)
+                scaled = scale_loss(loss)
             grads = tape.gradient(scaled, net.trainable_variables)
             optimizer.apply_gradients(zip(grads, net.trainable_variables))
             return loss, accuracy(y_hat, y)

@@ -9,20 +9,33 @@ def num_gpus():
     return torch.cuda.device_count()
 
 
+def _mps_available():
+    """True on a Mac whose PyTorch can use the Apple GPU (the ``mps`` device)."""
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and mps.is_available()
+
+
 def try_gpu(i=0):
-    """GPU ``i`` if it exists, else the CPU.
+    """CUDA GPU ``i`` if it exists, else Apple's GPU (``mps``, for ``i=0``), else the CPU.
 
     >>> try_gpu(99)  # on a machine with fewer GPUs
     device(type='cpu')
     """
     if not isinstance(i, int) or i < 0:
         raise ValueError(f"GPU index must be a non-negative int, got {i!r}")
-    return torch.device(f"cuda:{i}") if num_gpus() > i else torch.device("cpu")
+    if num_gpus() > i:
+        return torch.device(f"cuda:{i}")
+    if i == 0 and num_gpus() == 0 and _mps_available():  # a Mac has one GPU, mps
+        return torch.device("mps")
+    return torch.device("cpu")
 
 
 def try_all_gpus():
-    """All GPUs, or ``[cpu]`` if there are none."""
-    return [torch.device(f"cuda:{i}") for i in range(num_gpus())] or [torch.device("cpu")]
+    """All CUDA GPUs, else ``[mps]`` on an Apple GPU, else ``[cpu]``."""
+    gpus = [torch.device(f"cuda:{i}") for i in range(num_gpus())]
+    if not gpus and _mps_available():
+        gpus = [torch.device("mps")]
+    return gpus or [torch.device("cpu")]
 
 
 def resolve_device(device):
@@ -45,6 +58,10 @@ def resolve_device(device):
                              f"available: {', '.join(dict.fromkeys(available))}. "
                              "Use d2l.try_gpu() to fall back to the CPU.")
         return torch.device(f"cuda:{index}")
+    if device.type == "mps" and not _mps_available():
+        raise ValueError("device 'mps' (Apple's GPU) is not available on this machine; "
+                         f"available: {', '.join(dict.fromkeys(available))}. "
+                         "Use d2l.try_gpu() to fall back to the CPU.")
     if device.type not in ("cpu", "mps"):
         raise ValueError(f"device {str(device)!r} is not supported; available: "
                          f"{', '.join(dict.fromkeys(available))}")

@@ -59,9 +59,46 @@ def _to(X, device, channels_last):
 
 
 def init_xavier(module):
-    """Xavier-uniform weights for linear and convolutional layers (apply with ``net.apply``)."""
+    """Xavier-uniform weights for linear and convolutional layers (apply with ``net.apply``).
+
+    Lazy layers (``nn.LazyLinear``, ``nn.LazyConv2d``) must have their shapes first: run
+    the network once on a batch (``net(X)``), as :func:`train_ch6` does.
+    """
     if isinstance(module, (nn.Linear, nn.Conv2d)):
+        if nn.parameter.is_lazy(module.weight):
+            raise ValueError(f"{type(module).__name__} has no weights yet (a lazy layer learns "
+                             "its input size from its first input): run the network once on a "
+                             "batch, net(X), before initializing it")
         nn.init.xavier_uniform_(module.weight)
+
+
+def _has_lazy(net):
+    return any(nn.parameter.is_lazy(p) for p in net.parameters())
+
+
+def _materialize_lazy(net, data_iter):
+    """Give the lazy layers of ``net`` their shapes with one forward pass of one example.
+
+    Nothing happens for a network without lazy layers. The pass runs in evaluation mode
+    without gradients, and PyTorch's random state is restored afterwards, so it changes
+    no running statistics and no random draw of what follows. ``data_iter`` yields
+    ``(X, y)`` batches, X of shape (batch, C, H, W); the first example of its first batch
+    is used (pass an unshuffled iterator, e.g. ``test_iter``: peeking at d2lmini's
+    shuffled loader would move its epoch on).
+    """
+    if not _has_lazy(net):
+        return net
+    device = next(net.parameters()).device
+    was_training = net.training
+    cuda = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda), torch.no_grad():
+        X = next(iter(data_iter))[0][:1].to(device)
+        net.eval()
+        try:
+            net(X)
+        finally:
+            net.train(was_training)
+    return net
 
 
 def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=True,
@@ -131,6 +168,9 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     channels_last = _has_conv(net) and (device.type == "cpu" or dtype_name is not None)
     budget = config.budget()
     epochs = budget.cap_epochs(num_epochs)
+    # Lazy layers (d2l 1.0's nn.LazyLinear, nn.LazyConv2d) get their shapes from a test
+    # example first; a network without them is left untouched, so its results stay the same.
+    _materialize_lazy(net, test_iter)
     net.apply(init_xavier)
     net.to(device)
     if channels_last:
