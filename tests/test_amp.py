@@ -149,3 +149,23 @@ def test_tensorflow_falls_back_when_xla_cannot_compile(small):
     assert len(caught) == 1, "one warning: evaluation does not try XLA again"
     assert not result.extra["xla"]
     assert result.history["test_acc"][-1] > 0.3, result.history
+
+
+def test_float32_on_a_tf32_gpu_says_so(monkeypatch):
+    """A float32 run on a GPU with TF32 tensor cores records what PyTorch let run in TF32."""
+    torch = pytest.importorskip("torch")
+    from d2lmini.backend_torch import train as torch_train
+    cpu = torch.device("cpu")
+    assert torch_train._tf32(cpu) is None
+    gpu = torch.device("cuda", 0)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))
+    conv, matmul = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    try:  # PyTorch's defaults; the flags are module properties, set and put back by hand
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = True, False
+        assert torch_train._tf32(gpu) == {"convolutions": True, "matmul": False}
+        torch.backends.cuda.matmul.allow_tf32 = True
+        assert torch_train._tf32(gpu) == {"convolutions": True, "matmul": True}
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = conv, matmul
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
+    assert torch_train._tf32(gpu) is None  # a V100/T4: no TF32 tensor cores

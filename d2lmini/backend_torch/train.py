@@ -58,6 +58,16 @@ def _to(X, device, channels_last):
     return X
 
 
+def _tf32(device):
+    """On a GPU with TF32 tensor cores (compute capability 8.0 and later), which float32
+    operations PyTorch lets run in TF32: ``{"convolutions": bool, "matmul": bool}``;
+    ``None`` elsewhere (a CPU, an older GPU)."""
+    if device.type != "cuda" or torch.cuda.get_device_capability(device)[0] < 8:
+        return None
+    return {"convolutions": bool(torch.backends.cudnn.allow_tf32),
+            "matmul": bool(torch.backends.cuda.matmul.allow_tf32)}
+
+
 def init_xavier(module):
     """Xavier-uniform weights for linear and convolutional layers (apply with ``net.apply``).
 
@@ -163,6 +173,9 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         "gpu" if device.type == "cuda" else "cpu", amp,
         gpu_bf16=device.type == "cuda" and torch.cuda.is_bf16_supported())
     autocast_dtype = getattr(torch, dtype_name) if dtype_name else None
+    tf32 = _tf32(device) if dtype_name is None else None
+    if tf32:  # say what "float32" computed in, as the run record will
+        precision_note = precision.float32_on_gpu(True, tf32["convolutions"], tf32["matmul"])
     # Channels-last (NHWC) is the layout CPU convolution kernels and GPU tensor cores work
     # in; in float32 on a GPU the default layout is as fast, so it stays there.
     channels_last = _has_conv(net) and (device.type == "cpu" or dtype_name is not None)
@@ -264,7 +277,8 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         batch_size=getattr(train_iter, "batch_size", None) or int(X.shape[0]), lr=lr,
         train_seconds=train_seconds, quick=budget.quick,
         extra={"precision": precision_note, "epoch_seconds": epoch_seconds,
-               "resumed_from_epoch": first_epoch, "channels_last": channels_last})
+               "resumed_from_epoch": first_epoch, "channels_last": channels_last,
+               **({"tf32": tf32} if tf32 else {})})
     if verbose:
         if amp is not False:
             print(f"precision: {precision_note}")
