@@ -91,8 +91,7 @@ def decimals(text):
 
 def backed_values(text):
     """The numbers a notebook prints or runs, as floats."""
-    return {value(m.group(1)) for m in NUMBER.finditer(text)
-            if not re.fullmatch(r"-?[\d,]+\.?", m.group(1)) or len(m.group(1)) < 30}
+    return {value(m.group(1)) for m in NUMBER.finditer(text)}
 
 
 SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
@@ -126,8 +125,7 @@ def approximately(number, values):
     digits = number.replace(",", "").lstrip("-")
     if "." in digits or not digits.endswith("0"):
         return False
-    place = 10 ** (len(digits) - len(digits.rstrip("0")))
-    return any(abs(v - value(number)) <= place / 2 for v in values)
+    return any(abs(v - value(number)) <= rounding(number) for v in values)
 
 
 # Conversions a formula may use without the chapter printing them (minutes, percent, ...).
