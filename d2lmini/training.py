@@ -7,9 +7,8 @@ import math
 import platform
 from pathlib import Path
 
+from .frameworks import FRAMEWORK_NAMES
 from .plotting import Animator, in_notebook
-
-FRAMEWORK_NAMES = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}  # as shown to readers
 
 
 class NonFiniteLossError(FloatingPointError):
