@@ -489,8 +489,9 @@ def spatial_steps(net):
 
 
 def count_parameters(net):
-    """Number of trainable parameters (PyTorch: ``requires_grad``; batch-norm running
-    statistics are buffers, not parameters).
+    """Number of trainable parameters: the entries of Keras' ``net.trainable_weights``
+    (batch normalization's moving mean and variance are non-trainable weights, and a layer
+    set to ``trainable = False`` counts nothing).
 
     >>> count_parameters(lenet())
     61706

@@ -472,8 +472,8 @@ def spatial_steps(net):
 
 
 def count_parameters(net):
-    """Number of trainable parameters (PyTorch: ``requires_grad``; batch-norm running
-    statistics are buffers, not parameters).
+    """Number of trainable parameters: those with ``requires_grad`` (batch normalization's
+    running mean and variance are buffers, not parameters).
 
     >>> count_parameters(lenet())
     61706
