@@ -31,9 +31,13 @@ from urllib.parse import quote
 
 from sphinx.util import logging
 
+from d2lmini import frameworks
+
 logger = logging.getLogger(__name__)
 
-FRAMEWORKS = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}
+# Code name (cell tag, download folder) -> label, in tab order, from the package's one table.
+# The book builds in the environment where d2lmini is installed (it runs d2lmini's exporter).
+FRAMEWORKS = {fw: frameworks.FRAMEWORK_NAMES[fw] for fw in frameworks.FRAMEWORKS}
 DOWNLOADS = "downloads"
 STATIC = Path(__file__).resolve().parent.parent / "_static"
 

@@ -8,6 +8,9 @@
  * across pages and visits; PyTorch is the default. `?framework=tensorflow` in the address
  * selects a framework too. Without JavaScript nothing is hidden: both cells show, each
  * labelled by the style sheet. Untagged cells are left alone.
+ *
+ * FRAMEWORKS below and the labels in framework-tabs.css repeat the table of
+ * d2lmini/frameworks.py (tests/test_export.py checks that they agree).
  */
 (function () {
   "use strict";
@@ -125,7 +128,9 @@
   }
 
   function groupCells() {
-    var cells = document.querySelectorAll(".cell.tag_pytorch, .cell.tag_tensorflow");
+    var cells = document.querySelectorAll(FRAMEWORKS.map(function (f) {
+      return ".cell.tag_" + f.id;
+    }).join(", "));
     var seen = [];
     for (var i = 0; i < cells.length; i++) {
       var cell = cells[i];
