@@ -12,9 +12,10 @@ other framework's cells, with their committed outputs, untouched::
 
 The notebook is rewritten only when every executed cell succeeded (atomically: a failed or
 interrupted run leaves the file as it was). Run ``jupytext --sync`` on it afterwards to
-update its MyST twin. A shared cell that uses the other framework's variables fails here,
-as it would in that framework's single-framework copy (``make export``): keep such cells
-framework-tagged.
+update its MyST twin. A shared cell tagged ``both-frameworks`` (one that uses both
+frameworks' results, e.g. a plot of the two runs) is not run, as the single-framework copies
+(``make export``) leave it out; its committed outputs stay. Any other shared cell that uses
+the other framework's variables fails here: tag it ``both-frameworks`` or with a framework.
 """
 import argparse
 import re
@@ -23,7 +24,8 @@ import time
 from pathlib import Path
 
 from . import checkpoint
-from .export import FRAMEWORKS, cell_framework
+from .export import BOTH, cell_framework
+from .frameworks import FRAMEWORKS
 
 __all__ = ["execute_framework", "strip_startup_logs"]
 
@@ -56,7 +58,8 @@ def strip_startup_logs(nb):
 
 def execute_framework(path, framework, timeout=None, kernel_name="python3", log=print,
                       match=None):
-    """Run the shared and ``framework``'s code cells of the notebook at ``path`` in place.
+    """Run the shared and ``framework``'s code cells of the notebook at ``path`` in place
+    (not the cells tagged ``both-frameworks``, which need the other framework's results).
 
     ``match``, a regular expression, narrows the run to the cells whose source it finds
     (for refreshing a self-contained cell, such as one that only reads result files).
@@ -78,6 +81,7 @@ def execute_framework(path, framework, timeout=None, kernel_name="python3", log=
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     todo = [i for i, cell in enumerate(nb.cells)
             if cell.cell_type == "code" and cell_framework(cell) in (None, framework)
+            and BOTH not in cell.metadata.get("tags", [])
             and (match is None or re.search(match, cell.source))]
     client.reset_execution_trackers()
     with client.setup_kernel():

@@ -21,15 +21,14 @@ import re
 import sys
 from pathlib import Path
 
-from .training import FRAMEWORK_NAMES
+from .frameworks import FRAMEWORK_NAMES, FRAMEWORKS
 
-FRAMEWORKS = ("pytorch", "tensorflow")
 BOTH = "both-frameworks"  # the tag of a shared cell that uses both frameworks' variables
 _RENAMES = {"tensorflow": [(re.compile(r"\bd2ltf\b"), "d2l")], "pytorch": []}
 
 
 def cell_framework(cell):
-    """'pytorch', 'tensorflow' or None (a cell for both)."""
+    """The framework ``cell`` is tagged with (one of ``FRAMEWORKS``), or None (a shared cell)."""
     tags = cell.get("metadata", {}).get("tags", [])
     found = [t for t in tags if t in FRAMEWORKS]
     if len(found) > 1:
@@ -59,9 +58,10 @@ def single_framework(nb, framework):
             cell["source"] = source
         cells.append(cell)
     label = FRAMEWORK_NAMES[framework]
+    all_names = " and ".join(FRAMEWORK_NAMES[f] for f in FRAMEWORKS)
     note = {"cell_type": "markdown", "id": "export-note", "metadata": {"tags": ["export-note"]},
             "source": f"*This is the {label}-only copy of this chapter; the book's version "
-                      f"shows PyTorch and TensorFlow side by side.*"}
+                      f"shows {all_names} side by side.*"}
     title_at = next((i for i, c in enumerate(cells) if c["cell_type"] == "markdown"), -1)
     cells.insert(title_at + 1, note)
     out["cells"] = cells
@@ -71,7 +71,7 @@ def single_framework(nb, framework):
 
 def _both_note(cell, framework):
     """The markdown cell that stands in a copy for a cell needing both frameworks."""
-    other = FRAMEWORK_NAMES[FRAMEWORKS[1 - FRAMEWORKS.index(framework)]]
+    other = " and ".join(FRAMEWORK_NAMES[f] for f in FRAMEWORKS if f != framework)
     note = {"cell_type": "markdown", "metadata": {"tags": ["export-note"]},
             "source": f"*Here the book's two-framework notebook compares this run with the "
                       f"{other} one; this copy has only the {FRAMEWORK_NAMES[framework]} run.*"}

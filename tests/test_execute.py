@@ -78,3 +78,27 @@ def test_tensorflow_start_up_lines_are_stripped():
     nb.cells = [cell]
     assert execute.strip_startup_logs(nb) == 2
     assert [o["text"] for o in nb.cells[0].outputs] == ["UserWarning: a real warning\n"]
+
+
+def test_cells_needing_both_frameworks_are_not_run(tmp_path):
+    """A ``both-frameworks`` cell (say, one plot of both runs) needs the other framework's
+    variables: like the single-framework copies, a one-framework run leaves it out, and its
+    committed outputs stay."""
+    path = notebook(tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    both = nbformat.v4.new_code_cell("print(result_pt, result_tf)",
+                                     metadata={"tags": ["both-frameworks"]})
+    both.outputs = [nbformat.v4.new_output("stream", name="stdout", text="committed plot\n")]
+    nb.cells.append(both)
+    nbformat.write(nb, path)
+    for framework in ("pytorch", "tensorflow"):
+        assert execute.execute_framework(path, framework, timeout=60, log=lambda *a: None) == 2
+        assert "committed plot\n" in outputs(path)
+
+
+def test_the_command_offers_the_frameworks_of_the_table(capsys):
+    from d2lmini.frameworks import FRAMEWORKS
+    with pytest.raises(SystemExit):
+        execute.main(["x.ipynb", "--framework", "jax"])
+    err = capsys.readouterr().err
+    assert all(repr(f) in err for f in FRAMEWORKS), err

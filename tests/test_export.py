@@ -77,3 +77,42 @@ def test_shared_cells_keep_both_names():
                                  "tensorflow as d2ltf\nnet, net_tf = d2l.lenet(), d2ltf.lenet()")]}
     out = export.single_framework(nb, "tensorflow")
     assert "d2ltf.lenet()" in export_src(out["cells"][-1])
+
+
+def test_the_exporter_imports_neither_a_framework_nor_matplotlib():
+    """The site's build runs the exporter, and execute imports it: both stay light."""
+    import subprocess
+    import sys
+    code = ("import sys, d2lmini.export, d2lmini.execute; "
+            "print(sorted({'torch', 'tensorflow', 'keras', 'matplotlib'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_export_and_execute_use_the_one_table_of_frameworks():
+    from d2lmini import execute, frameworks
+    assert export.FRAMEWORKS is frameworks.FRAMEWORKS
+    assert execute.FRAMEWORKS is frameworks.FRAMEWORKS
+
+
+def test_the_site_tabs_name_the_frameworks_of_the_table():
+    """framework-tabs.js (tab labels) and framework-tabs.css (labels without JavaScript)
+    repeat d2lmini/frameworks.py; the site's extension (book/_ext/cnnbook.py) imports it."""
+    import re
+    from pathlib import Path
+
+    from d2lmini.frameworks import FRAMEWORK_NAMES, FRAMEWORKS
+    static = Path(__file__).resolve().parent.parent / "book" / "_static"
+    js = (static / "framework-tabs.js").read_text(encoding="utf-8")
+    table = re.search(r"var FRAMEWORKS = \[(.*?)\];", js, re.S)
+    assert table, "framework-tabs.js: no `var FRAMEWORKS = [...]`"
+    tabs = re.findall(r'\{\s*id:\s*"([^"]+)",\s*label:\s*"([^"]+)"\s*\}', table.group(1))
+    assert tabs == [(f, FRAMEWORK_NAMES[f]) for f in FRAMEWORKS]
+    default = re.search(r'var DEFAULT = "([^"]+)"', js)
+    assert default and default.group(1) in FRAMEWORKS
+    css = (static / "framework-tabs.css").read_text(encoding="utf-8")
+    labels = dict(re.findall(r'\.cell\.tag_(\w+)::before\s*\{\s*content:\s*"([^"]+)"', css))
+    assert labels == FRAMEWORK_NAMES
+    ext = (static.parent / "_ext" / "cnnbook.py").read_text(encoding="utf-8")
+    assert "from d2lmini import frameworks" in ext and '"PyTorch"' not in ext
