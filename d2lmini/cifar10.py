@@ -7,13 +7,19 @@ pickle is ever loaded: unpickling a downloaded file can run arbitrary code). It 
 each is a run of 10,000 records of 3,073 bytes: one label byte (0-9), then 1,024 red, 1,024
 green and 1,024 blue pixel bytes, each plane stored row by row.
 
-The files are searched for in this order (see :mod:`d2lmini.datadir`):
+The files are searched for with :func:`d2lmini.datadir.find_dir`, in the same folders and
+order as Fashion-MNIST's:
 
 1. ``$D2LMINI_DATA_DIR/cifar-10`` or ``$D2LMINI_DATA_DIR``: the six ``.bin`` files, a
    ``cifar-10-batches-bin`` folder holding them, or the archive ``cifar-10-binary.tar.gz``;
-2. the user's cache folder ``~/.cache/d2lmini/cifar-10`` (same three forms);
+2. the user's cache folder ``~/.cache/d2lmini/cifar-10`` (same three forms, and the
+   ``extracted/cifar-10-batches-bin`` folder an archive is extracted into);
 3. a download from the official page into the cache folder (``D2LMINI_CIFAR10_URL`` overrides
    the address, e.g. for a local mirror).
+
+All six ``.bin`` files in some folder come before any archive. When nothing is found and the
+download fails, :class:`DataNotFoundError` (the one class of :mod:`d2lmini.datadir`, shared
+with Fashion-MNIST) says where it looked and what to do.
 
 An archive, found or downloaded, is checked against the MD5 the official page publishes and
 then extracted with :func:`d2lmini.archive.safe_extract` (no absolute paths, ``..``, links or
@@ -25,11 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import archive, datadir, download
+from . import archive, datadir, download, fashion_mnist, loading
+from .datadir import DataNotFoundError
 
 __all__ = ["CLASSES", "DataNotFoundError", "text_labels", "parse_batch", "read_batch",
            "locate", "load_arrays", "SUBSTITUTE", "SUBSTITUTE_SHORT",
-           "substitute_arrays"]
+           "substitute_arrays", "loaders", "loaders_or_substitute"]
 
 NAME = "cifar-10"
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
@@ -52,10 +59,6 @@ RECORDS_PER_FILE = 10_000  # in the official files; smaller files are accepted (
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
            "dog", "frog", "horse", "ship", "truck")
-
-
-class DataNotFoundError(FileNotFoundError):
-    """CIFAR-10 is not on this machine and could not be downloaded."""
 
 
 def text_labels(labels):
@@ -117,7 +120,7 @@ def read_batch(path):
 
 
 def _complete(folder):
-    return folder is not None and all((folder / f).is_file() for f in FILES)
+    return all((folder / f).is_file() for f in FILES)
 
 
 def _from_archive(path, md5):
@@ -158,27 +161,24 @@ def locate(url=None, md5=MD5):
         but it is unsafe (:class:`~d2lmini.archive.UnsafeArchiveError`, naming the member)
         or corrupt. A downloaded archive that fails these checks is deleted.
     """
-    candidates = datadir.candidate_dirs(NAME)
-    for d in candidates:
-        for folder in (d, d / FOLDER, d / EXTRACTED / FOLDER):
-            if _complete(folder):
-                return folder
-    for d in candidates:
-        if (d / ARCHIVE).is_file():
-            try:
-                return _from_archive(d / ARCHIVE, md5)
-            except download.DownloadError as e:
-                raise DataNotFoundError(f"found {d / ARCHIVE} but it is unusable: {e}. "
-                                        "Delete it and run again.") from e
+    folder = datadir.find_dir(NAME, FILES, subdirs=("", FOLDER, f"{EXTRACTED}/{FOLDER}"))
+    if folder is not None:
+        return folder
+    folder = datadir.find_dir(NAME, (ARCHIVE,))
+    if folder is not None:
+        try:
+            return _from_archive(folder / ARCHIVE, md5)
+        except download.DownloadError as e:
+            raise DataNotFoundError(f"found {folder / ARCHIVE} but it is unusable: {e}. "
+                                    "Delete it and run again.") from e
     url = url or os.environ.get("D2LMINI_CIFAR10_URL") or URL
     dest = datadir.cache_dir(NAME) / ARCHIVE
     try:
         download.download(url, dest, md5=md5, verify=archive.list_members, progress=True)
     except download.DownloadError as e:
-        searched = "\n".join(f"  - {d}" for d in candidates)
         raise DataNotFoundError(
             f"CIFAR-10 not found: it is not on this machine and the download failed:\n  {e}\n"
-            f"Searched:\n{searched}\n"
+            f"Searched:\n{datadir.searched(NAME)}\n"
             "Fix it one of two ways:\n"
             f"  1. on a machine with a network, download {URL}\n"
             f"     (MD5 {MD5}), copy it here and set D2LMINI_DATA_DIR to its folder\n"
@@ -247,7 +247,6 @@ def substitute_arrays(channels=CHANNELS):
     The four arrays of :func:`load_arrays`, with the shapes (60000, 32, 32, channels),
     (60000,), (10000, 32, 32, channels) and (10000,).
     """
-    from . import fashion_mnist
     X, y, Xt, yt = fashion_mnist.load_arrays()
 
     def pad(images):
@@ -256,3 +255,67 @@ def substitute_arrays(channels=CHANNELS):
         return out
 
     return pad(X), y, pad(Xt), yt
+
+
+def loaders(loader_cls, batch_size, resize=None, augment=False):
+    """CIFAR-10 as one backend's mini-batches: ``(train_iter, test_iter)``.
+
+    The framework-free body of the backends' ``load_data_cifar10``: check the arguments,
+    load the arrays (:func:`load_arrays`, which may raise :class:`DataNotFoundError`), and
+    wrap them with :func:`d2lmini.loading.build_loaders`.
+
+    Parameters
+    ----------
+    loader_cls : type
+        The backend's CIFAR loader class (an ``ArrayLoader`` taking ``augment``), which
+        repeats a single channel to three and augments training batches.
+    batch_size, resize, augment
+        As the backends' ``load_data_cifar10``.
+
+    Returns
+    -------
+    train_iter, test_iter
+        ``loader_cls`` instances with ``data_name`` ``"CIFAR-10"`` and ``classes``
+        :data:`CLASSES`.
+    """
+    _check(batch_size, resize)
+    return _loaders(loader_cls, load_arrays(), batch_size, resize, augment,
+                    "CIFAR-10", CLASSES, "CIFAR-10")
+
+
+def loaders_or_substitute(loader_cls, batch_size, resize=None, augment=False):
+    """:func:`loaders` if CIFAR-10 is here, else the stand-in of :func:`substitute_arrays`.
+
+    The framework-free body of the backends' ``load_data_cifar10_or_substitute``. It prints
+    one line saying which data set is used, and returns ``(train_iter, test_iter,
+    data_name)``, ``data_name`` being ``"CIFAR-10"`` or :data:`SUBSTITUTE`. Only
+    :class:`DataNotFoundError` leads to the stand-in: a ``D2LMINI_DATA_DIR`` that is not a
+    folder (:class:`FileNotFoundError`), or an archive whose checksum matched but that is
+    unsafe or incomplete (:class:`d2lmini.archive.ArchiveError`), still raises.
+    """
+    _check(batch_size, resize)
+    try:
+        arrays, name, classes = load_arrays(), "CIFAR-10", CLASSES
+        short = name
+        print("Data: CIFAR-10 (found on this machine)")
+    except DataNotFoundError:
+        arrays = substitute_arrays(channels=1)
+        name, classes = SUBSTITUTE, fashion_mnist.CLASSES
+        short = SUBSTITUTE_SHORT
+        print(f"Data: CIFAR-10 is not on this machine, so this run uses {name}.")
+    train_iter, test_iter = _loaders(loader_cls, arrays, batch_size, resize, augment,
+                                     name, classes, short)
+    return train_iter, test_iter, name
+
+
+def _check(batch_size, resize):
+    loading.check_batch_size(batch_size)
+    loading.check_resize(resize, (HEIGHT, WIDTH))
+
+
+def _loaders(loader_cls, arrays, batch_size, resize, augment, name, classes, short_name):
+    train_iter, test_iter = loading.build_loaders(loader_cls, arrays, batch_size, resize,
+                                                  short_name, train_kwargs={"augment": augment})
+    for it in (train_iter, test_iter):
+        it.data_name, it.classes = name, classes
+    return train_iter, test_iter

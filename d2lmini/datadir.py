@@ -1,13 +1,26 @@
-"""Where d2lmini looks for data sets, in order.
+"""Where d2lmini looks for data sets, in order, and the one error it raises when they are not there.
 
 1. ``$D2LMINI_DATA_DIR/<name>`` (or ``$D2LMINI_DATA_DIR`` itself), set by the user;
 2. the user's cache directory, ``$XDG_CACHE_HOME/d2lmini/<name>`` (``~/.cache/d2lmini/<name>``),
    which is also where downloads go;
 3. system folders a package manager fills, e.g. ``/usr/share/datasets/fashion-mnist`` from
    the Debian package ``dataset-fashion-mnist``.
+
+Fashion-MNIST (:mod:`d2lmini.fashion_mnist`) and CIFAR-10 (:mod:`d2lmini.cifar10`) both search
+with :func:`find_dir` and both raise :class:`DataNotFoundError`.
 """
 import os
 from pathlib import Path
+
+
+class DataNotFoundError(FileNotFoundError):
+    """A data set is not on this machine and could not be downloaded.
+
+    One class for every data set (``d2lmini.fashion_mnist.DataNotFoundError`` and
+    ``d2lmini.cifar10.DataNotFoundError`` are this class), so one ``except`` catches them all.
+    A ``D2LMINI_DATA_DIR`` that is not a folder raises a plain :class:`FileNotFoundError`
+    instead: the user asked for a folder, and nothing falls back silently.
+    """
 
 
 def cache_dir(name=""):
@@ -31,9 +44,22 @@ def candidate_dirs(name, system_dirs=()):
     return dirs
 
 
-def find_dir(name, filenames, system_dirs=()):
-    """The first candidate folder that holds every file in ``filenames``, or ``None``."""
+def find_dir(name, filenames, system_dirs=(), subdirs=("",)):
+    """The first folder that holds every file in ``filenames``, or ``None``.
+
+    The folders tried are each of :func:`candidate_dirs` in turn and, within each, its
+    ``subdirs`` in the order given (``""`` is the folder itself), e.g. ``("",
+    "cifar-10-batches-bin")`` for files that may sit in the folder or in an extracted
+    archive's folder inside it.
+    """
     for d in candidate_dirs(name, system_dirs):
-        if all((d / f).is_file() for f in filenames):
-            return d
+        for sub in subdirs:
+            folder = d / sub
+            if all((folder / f).is_file() for f in filenames):
+                return folder
     return None
+
+
+def searched(name, system_dirs=()):
+    """The folders searched for ``name``, one ``  - folder`` line each, for error messages."""
+    return "\n".join(f"  - {d}" for d in candidate_dirs(name, system_dirs))

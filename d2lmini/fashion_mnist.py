@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 from . import datadir, download, idx
+from .datadir import DataNotFoundError  # noqa: F401 (one class for all data sets)
 
 NAME = "fashion-mnist"
 SYSTEM_DIRS = ("/usr/share/datasets/fashion-mnist",)
@@ -28,10 +29,6 @@ FILES = {
 
 CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat",
            "sandal", "shirt", "sneaker", "bag", "ankle boot")
-
-
-class DataNotFoundError(FileNotFoundError):
-    """The data set is not on this machine and could not be downloaded."""
 
 
 def text_labels(labels):
@@ -57,10 +54,9 @@ def locate():
                                   verify=functools.partial(idx.read_idx, sha256=sha256),
                                   progress=True)
     except (download.DownloadError, idx.IDXError) as e:
-        searched = "\n".join(f"  - {d}" for d in datadir.candidate_dirs(NAME, SYSTEM_DIRS))
         raise DataNotFoundError(
             f"Fashion-MNIST is not on this machine and the download failed:\n  {e}\n"
-            f"Searched:\n{searched}\n"
+            f"Searched:\n{datadir.searched(NAME, SYSTEM_DIRS)}\n"
             "Fix it one of three ways:\n"
             "  1. set D2LMINI_DATA_DIR to a folder holding the four files "
             "(train-images-idx3-ubyte.gz, ...);\n"

@@ -5,6 +5,7 @@ import functools
 import hashlib
 import http.server
 import io
+import shutil
 import tarfile
 import threading
 
@@ -386,3 +387,170 @@ def test_augmented_batches_are_new_crops_every_pass(backend):
     assert first.shape == (8, 32, 32, 3) and not np.array_equal(first, second)
     plain = np.asarray(next(iter(_CifarLoader(x, np.zeros(8, np.int64), 8)))[0])
     assert plain.shape[1:] in {(3, 32, 32), (32, 32, 3)}
+
+
+# ---------------------------------------------------------------- one error, one search
+def write_tree(folder, files):
+    """Write ``{relative name: bytes}`` under ``folder``."""
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+
+
+class TestOneNotFoundError:
+    def test_one_class_for_both_data_sets(self):
+        from d2lmini import datadir, fashion_mnist
+        assert cifar10.DataNotFoundError is fashion_mnist.DataNotFoundError
+        assert cifar10.DataNotFoundError is datadir.DataNotFoundError
+        assert issubclass(datadir.DataNotFoundError, FileNotFoundError)
+
+    def test_cifar_error_is_caught_as_the_fashion_mnist_one(self, isolated):
+        from d2lmini import fashion_mnist
+        try:
+            cifar10.locate(url="http://127.0.0.1:1/cifar-10-binary.tar.gz")
+        except fashion_mnist.DataNotFoundError as e:
+            message = str(e)
+        else:
+            pytest.fail("no DataNotFoundError")
+        assert "not found" in message and "D2LMINI_DATA_DIR" in message
+        assert str(cache_folder(isolated)) in message  # the folders searched are listed
+
+    def test_bad_data_dir_is_not_a_data_not_found_error(self, isolated, monkeypatch):
+        # a folder the user names but that is missing must not turn into the stand-in
+        monkeypatch.setenv("D2LMINI_DATA_DIR", str(isolated / "no-such-folder"))
+        with pytest.raises(FileNotFoundError, match="D2LMINI_DATA_DIR") as info:
+            cifar10.locate(url="http://127.0.0.1:1/x.tar.gz")
+        assert not isinstance(info.value, cifar10.DataNotFoundError)
+        with pytest.raises(FileNotFoundError, match="D2LMINI_DATA_DIR"):
+            cifar10.loaders_or_substitute(_FakeLoader, 4)
+
+
+class TestOneSearch:
+    def test_found_in_the_same_folder_as_fashion_mnist(self, isolated, monkeypatch):
+        from d2lmini import datadir, fashion_mnist
+        data_dir = isolated / "data"
+        write_tree(data_dir / cifar10.NAME, cifar_files()[0])  # .../cifar-10/cifar-10-batches-bin
+        write_tree(data_dir / fashion_mnist.NAME, {name: b"" for name in fashion_mnist.FILES})
+        monkeypatch.setenv("D2LMINI_DATA_DIR", str(data_dir))
+        assert fashion_mnist.locate() == data_dir / fashion_mnist.NAME
+        folder = cifar10.locate(url="http://127.0.0.1:1/x.tar.gz")
+        assert folder == data_dir / cifar10.NAME / cifar10.FOLDER
+        assert datadir.candidate_dirs(cifar10.NAME)[0] in folder.parents
+
+    @pytest.mark.parametrize("where", ["data dir itself", "data dir / cifar-10", "cache",
+                                       "cache / extracted"])
+    def test_every_candidate_folder_and_form(self, isolated, monkeypatch, where):
+        files, expected = cifar_files()
+        flat = {name.split("/")[-1]: data for name, data in files.items()}
+        data_dir = isolated / "data"
+        data_dir.mkdir()
+        monkeypatch.setenv("D2LMINI_DATA_DIR", str(data_dir))
+        folder = {"data dir itself": data_dir,
+                  "data dir / cifar-10": data_dir / cifar10.NAME,
+                  "cache": cache_folder(isolated),
+                  "cache / extracted": cache_folder(isolated) / cifar10.EXTRACTED
+                  / cifar10.FOLDER}[where]
+        write_tree(folder, flat)
+        assert cifar10.locate(url="http://127.0.0.1:1/x.tar.gz") == folder
+        np.testing.assert_array_equal(cifar10.load_arrays(url="http://127.0.0.1:1/x")[2],
+                                      expected[2])
+
+    def test_search_order_matches_datadir(self, isolated, monkeypatch):
+        files, _ = cifar_files()
+        data_dir = isolated / "data"
+        for folder in (data_dir / cifar10.NAME, data_dir, cache_folder(isolated)):
+            write_tree(folder, files)
+        monkeypatch.setenv("D2LMINI_DATA_DIR", str(data_dir))
+        # $D2LMINI_DATA_DIR/cifar-10 first, then $D2LMINI_DATA_DIR, then the cache
+        assert cifar10.locate() == data_dir / cifar10.NAME / cifar10.FOLDER
+        shutil.rmtree(data_dir / cifar10.NAME)
+        assert cifar10.locate() == data_dir / cifar10.FOLDER
+        monkeypatch.delenv("D2LMINI_DATA_DIR")
+        assert cifar10.locate() == cache_folder(isolated) / cifar10.FOLDER
+
+    def test_incomplete_folder_is_skipped(self, isolated, monkeypatch):
+        files, _ = cifar_files()
+        data_dir = isolated / "data"
+        write_tree(data_dir, {k: v for k, v in files.items() if "test_batch" not in k})
+        write_tree(cache_folder(isolated), files)
+        monkeypatch.setenv("D2LMINI_DATA_DIR", str(data_dir))
+        assert cifar10.locate() == cache_folder(isolated) / cifar10.FOLDER
+
+    def test_files_come_before_an_archive(self, isolated, monkeypatch):
+        files, _ = cifar_files()
+        data_dir = isolated / "data"
+        data_dir.mkdir()
+        (data_dir / cifar10.ARCHIVE).write_bytes(b"not looked at")
+        write_tree(cache_folder(isolated), files)
+        monkeypatch.setenv("D2LMINI_DATA_DIR", str(data_dir))
+        assert cifar10.locate() == cache_folder(isolated) / cifar10.FOLDER
+
+    def test_unusable_archive_says_what_to_do(self, isolated, monkeypatch):
+        data_dir = isolated / "data"
+        data_dir.mkdir()
+        (data_dir / cifar10.ARCHIVE).write_bytes(b"not an archive")
+        monkeypatch.setenv("D2LMINI_DATA_DIR", str(data_dir))
+        with pytest.raises(cifar10.DataNotFoundError, match="Delete it and run again"):
+            cifar10.locate()
+
+
+def test_find_dir_tries_subfolders_within_each_candidate(tmp_path, monkeypatch):
+    from d2lmini import datadir
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("D2LMINI_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "data" / "deep").mkdir(parents=True)
+    (tmp_path / "data" / "deep" / "f").write_bytes(b"")
+    (tmp_path / "cache" / "d2lmini" / "x").mkdir(parents=True)
+    (tmp_path / "cache" / "d2lmini" / "x" / "f").write_bytes(b"")
+    assert datadir.find_dir("x", ["f"]) == tmp_path / "cache" / "d2lmini" / "x"
+    assert datadir.find_dir("x", ["f"], subdirs=("", "deep")) == tmp_path / "data" / "deep"
+    assert datadir.find_dir("x", ["f", "g"], subdirs=("", "deep")) is None
+    assert datadir.searched("x").splitlines() == [
+        f"  - {tmp_path / 'data' / 'x'}", f"  - {tmp_path / 'data'}",
+        f"  - {tmp_path / 'cache' / 'd2lmini' / 'x'}"]
+
+
+# ---------------------------------------------------------------- the framework-free loaders
+class _FakeLoader:
+    """Records what a backend's loader class would be given."""
+
+    def __init__(self, images, labels, batch_size, augment=False, **kwargs):
+        self.images, self.labels, self.batch_size = images, labels, batch_size
+        self.augment, self.kwargs = augment, kwargs
+        self.num_examples = self.total_examples = len(labels)
+        self.image_size = images.shape[1:3]
+
+
+def test_loaders_without_a_framework(tiny_cifar, capsys):
+    train_iter, test_iter = cifar10.loaders(_FakeLoader, 4, augment=True)
+    assert train_iter.augment and not test_iter.augment  # augmentation: training data only
+    assert train_iter.kwargs["shuffle"] and not test_iter.kwargs["shuffle"]
+    assert train_iter.data_name == test_iter.data_name == "CIFAR-10"
+    assert test_iter.classes == cifar10.CLASSES
+    np.testing.assert_array_equal(test_iter.images, tiny_cifar[2])
+    assert capsys.readouterr().out == ""
+    with pytest.raises(ValueError, match="batch_size"):
+        cifar10.loaders(_FakeLoader, 0)
+    with pytest.raises(ValueError, match="resize"):
+        cifar10.loaders_or_substitute(_FakeLoader, 4, resize=(1, 2, 3))
+
+
+def test_loaders_or_substitute_finds_cifar_and_says_so(tiny_cifar, capsys):
+    train_iter, test_iter, name = cifar10.loaders_or_substitute(_FakeLoader, 4)
+    assert name == "CIFAR-10" == train_iter.data_name
+    assert capsys.readouterr().out == "Data: CIFAR-10 (found on this machine)\n"
+
+
+@pytest.mark.parametrize("backend", ["torch", "tf"])
+def test_backends_print_the_same_line_when_cifar_is_found(backend, tiny_cifar, capsys):
+    if backend == "torch":
+        pytest.importorskip("torch")
+        from d2lmini.backend_torch.cifar10 import load_data_cifar10_or_substitute
+    else:
+        pytest.importorskip("tensorflow")
+        from d2lmini import tensorflow  # noqa: F401
+        from d2lmini.backend_tf.cifar10 import load_data_cifar10_or_substitute
+    train_iter, test_iter, name = load_data_cifar10_or_substitute(4, augment=True)
+    assert name == "CIFAR-10" and test_iter.classes == cifar10.CLASSES
+    assert train_iter.augment and not test_iter.augment
+    assert capsys.readouterr().out == "Data: CIFAR-10 (found on this machine)\n"

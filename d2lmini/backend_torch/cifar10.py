@@ -1,7 +1,7 @@
 """CIFAR-10 in PyTorch, and its stated stand-in when CIFAR-10 is not on the machine."""
 import torch
 
-from .. import cifar10, fashion_mnist, loading
+from .. import cifar10
 from .augment import random_crop_flip
 from .data import ArrayLoader
 
@@ -26,14 +26,6 @@ class _CifarLoader(ArrayLoader):
         if self.augment:
             X = random_crop_flip(X, self.image_size, padding=CROP_PADDING, rng=self.rng)
         return X
-
-
-def _loaders(arrays, batch_size, resize, augment, name, classes, short_name):
-    train_iter, test_iter = loading.build_loaders(_CifarLoader, arrays, batch_size, resize,
-                                                  short_name, train_kwargs={"augment": augment})
-    for it in (train_iter, test_iter):
-        it.data_name, it.classes = name, classes
-    return train_iter, test_iter
 
 
 def load_data_cifar10(batch_size, resize=None, augment=False):
@@ -62,6 +54,7 @@ def load_data_cifar10(batch_size, resize=None, augment=False):
     d2lmini.cifar10.DataNotFoundError
         CIFAR-10 is not on this machine and cannot be downloaded; the message says how to
         fix it. :func:`load_data_cifar10_or_substitute` falls back to a stand-in instead.
+        It is :class:`d2lmini.datadir.DataNotFoundError`, the class Fashion-MNIST raises too.
 
     Example
     -------
@@ -69,10 +62,7 @@ def load_data_cifar10(batch_size, resize=None, augment=False):
     >>> X, y = next(iter(train_iter)); X.shape          # doctest: +SKIP
     torch.Size([128, 3, 32, 32])
     """
-    loading.check_batch_size(batch_size)
-    loading.check_resize(resize, (32, 32))
-    return _loaders(cifar10.load_arrays(), batch_size, resize, augment, "CIFAR-10",
-                    cifar10.CLASSES, "CIFAR-10")
+    return cifar10.loaders(_CifarLoader, batch_size, resize, augment)
 
 
 def load_data_cifar10_or_substitute(batch_size, resize=None, augment=False):
@@ -82,30 +72,29 @@ def load_data_cifar10_or_substitute(batch_size, resize=None, augment=False):
     (:func:`d2lmini.cifar10.substitute_arrays`): same input shape as CIFAR-10, but ten
     clothing classes and an easier task. A line always says which data set is used.
 
+    Parameters
+    ----------
+    batch_size, resize, augment
+        As :func:`load_data_cifar10`.
+
     Returns
     -------
     train_iter, test_iter, data_name
         As :func:`load_data_cifar10`, plus the name of the data actually used: ``"CIFAR-10"``
         or :data:`d2lmini.cifar10.SUBSTITUTE`.
 
+    Raises
+    ------
+    FileNotFoundError
+        ``D2LMINI_DATA_DIR`` is set but is not a folder: a folder the user names is never
+        replaced by the stand-in silently.
+
     Example
     -------
     >>> train_iter, test_iter, name = load_data_cifar10_or_substitute(128)  # doctest: +SKIP
-    Data: Fashion-MNIST padded to 32x32 and repeated to 3 channels (a substitute, ...)
+    Data: CIFAR-10 is not on this machine, so this run uses Fashion-MNIST padded to 32x32 ...
     """
-    loading.check_batch_size(batch_size)
-    loading.check_resize(resize, (32, 32))
-    try:
-        arrays, name, classes = cifar10.load_arrays(), "CIFAR-10", cifar10.CLASSES
-        short = name
-        print("Data: CIFAR-10 (found on this machine)")
-    except cifar10.DataNotFoundError:
-        arrays = cifar10.substitute_arrays(channels=1)
-        name, classes = cifar10.SUBSTITUTE, fashion_mnist.CLASSES
-        short = cifar10.SUBSTITUTE_SHORT
-        print(f"Data: CIFAR-10 is not on this machine, so this run uses {name}.")
-    train_iter, test_iter = _loaders(arrays, batch_size, resize, augment, name, classes, short)
-    return train_iter, test_iter, name
+    return cifar10.loaders_or_substitute(_CifarLoader, batch_size, resize, augment)
 
 
 get_cifar10_labels = cifar10.text_labels
