@@ -53,10 +53,13 @@ STUB = HERE / "torchvision_stub"
 if str(ROOT) not in sys.path:  # d2lmini from this checkout, installed or not
     sys.path.insert(0, str(ROOT))
 
+from d2lmini import networks  # noqa: E402 (framework-free; after the path is set)
+
+# The networks benchmarked, by builder name (their names in results/*.json). Each trains at
+# its chapter's image size and learning rate, from the book's registry (d2lmini/networks.py).
 MODELS = ("lenet", "alexnet", "resnet18")
 FRAMEWORKS = ("pytorch", "tensorflow")
-LR = {"lenet": 0.9, "alexnet": 0.01, "resnet18": 0.05}  # as in d2l's chapters
-IMAGE = {"lenet": 28, "alexnet": 224, "resnet18": 96}
+CHAPTER_BATCH = {model: networks.by_builder(model).batch_size for model in MODELS}
 
 # Per model: batch size, training / test examples, timed raw steps, epochs. d2l's train_ch6
 # needs at least 5 batches per epoch (it plots every num_batches // 5 batches).
@@ -71,11 +74,14 @@ SIZES = {
     "quick": {"lenet": dict(batch=256, train=2560, test=512, raw_steps=8, epochs=2),
               "alexnet": dict(batch=8, train=40, test=8, raw_steps=2, epochs=2),
               "resnet18": dict(batch=8, train=40, test=8, raw_steps=2, epochs=2)},
-    # A GPU takes full-size batches and needs more steps for a steady clock (a few seconds
+    # A GPU takes the chapters' batch sizes and needs more steps for a steady clock (a few seconds
     # per measurement there).
-    "gpu": {"lenet": dict(batch=256, train=30720, test=5120, raw_steps=100, epochs=3),
-            "alexnet": dict(batch=128, train=12800, test=2560, raw_steps=50, epochs=3),
-            "resnet18": dict(batch=128, train=12800, test=2560, raw_steps=50, epochs=3)},
+    "gpu": {"lenet": dict(batch=CHAPTER_BATCH["lenet"], train=30720, test=5120,
+                          raw_steps=100, epochs=3),
+            "alexnet": dict(batch=CHAPTER_BATCH["alexnet"], train=12800, test=2560,
+                            raw_steps=50, epochs=3),
+            "resnet18": dict(batch=CHAPTER_BATCH["resnet18"], train=12800, test=2560,
+                             raw_steps=50, epochs=3)},
 }
 
 
@@ -150,10 +156,10 @@ def worker_pytorch(model, size, full):
     from torch import nn
 
     device = mini.try_gpu()
-    build = getattr(mini, model)
-    make = (lambda: build(image_size=IMAGE[model])) if model != "resnet18" else build
-    lr, out = LR[model], {}
-    train_iter, test_iter = mini.load_data_fashion_mnist(size["batch"], resize=IMAGE[model])
+    spec = networks.by_builder(model)
+    make = lambda: networks.build(spec.key, "pytorch")  # noqa: E731
+    lr, out = spec.lr, {}
+    train_iter, test_iter = mini.load_data_fashion_mnist(size["batch"], resize=spec.size)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
     # 1. raw step loop on batches already in memory
@@ -225,10 +231,10 @@ def worker_tensorflow(model, size, full):
     import tensorflow as tf
 
     device = mini.try_gpu()
-    build = getattr(mini, model)
-    make = (lambda: build(image_size=IMAGE[model])) if model != "resnet18" else build
-    lr, out = LR[model], {}
-    train_iter, test_iter = mini.load_data_fashion_mnist(size["batch"], resize=IMAGE[model])
+    spec = networks.by_builder(model)
+    make = lambda: networks.build(spec.key, "tensorflow")  # noqa: E731
+    lr, out = spec.lr, {}
+    train_iter, test_iter = mini.load_data_fashion_mnist(size["batch"], resize=spec.size)
     n = train_iter.num_examples
 
     with tf.device(device):

@@ -3,9 +3,10 @@
 Each chapter of Part II trains its network on a budget on a CPU (a few thousand images);
 this script runs the same PyTorch code at full size: every one of the 60,000 training and
 10,000 test images, every epoch the chapter asks for, with the chapter's batch size, learning
-rate and image size (``RUNS`` below; ``tests/test_full_runs.py`` checks that they match the
-notebooks). Each run is written to ``notebooks/results/<name>-pytorch-full.json`` with the
-GPU's name and the versions it ran with, and the chapter shows it from there.
+rate and image size (from the book's registry of networks, ``d2lmini/networks.py``;
+``tests/test_full_runs.py`` checks that they match the notebooks). Each run is written to
+``notebooks/results/<name>-pytorch-full.json`` with the GPU's name and the versions it ran
+with, and the chapter shows it from there.
 
 Usage::
 
@@ -35,23 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from a checkout, without installing
     sys.path.insert(0, str(ROOT))
 
-# name: (title in the book, builder keyword arguments, batch size, lr, epochs, image size).
-# The same values as each chapter's PyTorch training cell.
-RUNS = {
-    "lenet": ("LeNet", {}, 256, 0.9, 10, None),
-    "alexnet": ("AlexNet", {}, 128, 0.01, 10, 224),
-    "vgg": ("VGG-11/4", {"conv_arch": ((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))},
-            128, 0.05, 10, 224),
-    "nin": ("NiN", {}, 128, 0.1, 10, 224),
-    # NiN's first design, with a ReLU on its class scores: the chapter shows its silent classes.
-    "nin-relu-scores": ("NiN, ReLU on the scores", {"relu_scores": True}, 128, 0.1, 10, 224),
-    "googlenet": ("GoogLeNet", {}, 128, 0.1, 10, 96),
-    "resnet": ("ResNet-18", {}, 128, 0.05, 10, 96),
-    "densenet": ("DenseNet", {}, 128, 0.1, 10, 96),
-}
-BUILDERS = {"resnet": "resnet18"}  # where the d2lmini function has another name
-# A variant of a chapter's run: the chapter (and its checkpoint) of the run it varies.
-VARIANT_OF = {"nin-relu-scores": "nin"}
+from d2lmini.networks import NETWORKS, build  # noqa: E402 (after the path is set)
 
 
 def backend(framework):
@@ -61,12 +46,6 @@ def backend(framework):
     else:
         from d2lmini import tensorflow as d2l
     return d2l
-
-
-def build(name, framework="pytorch"):
-    """The chapter's network, untrained."""
-    base = VARIANT_OF.get(name, name)
-    return getattr(backend(framework), BUILDERS.get(base, base))(**RUNS[name][1])
 
 
 def per_class_accuracy(net, test_iter, device):
@@ -114,14 +93,12 @@ def run_tf(name, out_dir, epochs=None, seed=0, checkpoint_dir=None):
     """
     import os
 
-    title, _, batch_size, lr, num_epochs, resize = RUNS[name]
     d2l = backend("tensorflow")
     before = os.environ.get("D2LMINI_MAX_EPOCHS")
     if epochs is not None:
         os.environ["D2LMINI_MAX_EPOCHS"] = str(epochs)
     try:
-        return _run_tf(d2l, name, title, batch_size, lr, num_epochs, resize, out_dir, seed,
-                       checkpoint_dir)
+        return _run_tf(d2l, NETWORKS[name], out_dir, seed, checkpoint_dir)
     finally:  # the cap is for this run only, not for what the caller does next
         if before is None:
             os.environ.pop("D2LMINI_MAX_EPOCHS", None)
@@ -129,19 +106,19 @@ def run_tf(name, out_dir, epochs=None, seed=0, checkpoint_dir=None):
             os.environ["D2LMINI_MAX_EPOCHS"] = before
 
 
-def _run_tf(d2l, name, title, batch_size, lr, num_epochs, resize, out_dir, seed,
-            checkpoint_dir):
+def _run_tf(d2l, spec, out_dir, seed, checkpoint_dir):
     import keras
     import tensorflow as tf
 
+    name, title, num_epochs = spec.key, spec.title, spec.epochs
     keras.utils.set_random_seed(seed)
     net = build(name, "tensorflow")
-    size = resize or 28
-    summary = d2l.layer_summary(net, (1, size, size, 1), show=False)
-    train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=resize)
+    summary = d2l.layer_summary(net, (1, spec.size, spec.size, 1), show=False)
+    train_iter, test_iter = d2l.load_data_fashion_mnist(spec.batch_size,
+                                                        resize=spec.image_size)
     ckpt = checkpoint_path(checkpoint_dir, name, "tensorflow") if checkpoint_dir else None
     tic = time.perf_counter()
-    result = d2l.train_ch6(net, train_iter, test_iter, num_epochs, lr, d2l.try_gpu(),
+    result = d2l.train_ch6(net, train_iter, test_iter, num_epochs, spec.lr, d2l.try_gpu(),
                            verbose=True, checkpoint=ckpt)
     wall = time.perf_counter() - tic
     per_class = per_class_accuracy_tf(result.net, test_iter)
@@ -166,17 +143,18 @@ def run(name, out_dir, amp=False, seed=0):
     import torch
     from d2lmini import torch as d2l
 
-    title, _, batch_size, lr, num_epochs, resize = RUNS[name]
+    spec = NETWORKS[name]
+    title = spec.title
     torch.manual_seed(seed)
     net = build(name)
-    size = resize or 28
-    macs = d2l.layer_summary(net, (1, 1, size, size), show=False).macs
+    macs = d2l.layer_summary(net, (1, 1, spec.size, spec.size), show=False).macs
     params = d2l.count_parameters(net)
-    train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=resize)
+    train_iter, test_iter = d2l.load_data_fashion_mnist(spec.batch_size,
+                                                        resize=spec.image_size)
     device = d2l.try_gpu()
     tic = time.perf_counter()
-    result = d2l.train_ch6(net, train_iter, test_iter, num_epochs, lr, device, verbose=False,
-                           amp=amp)
+    result = d2l.train_ch6(net, train_iter, test_iter, spec.epochs, spec.lr, device,
+                           verbose=False, amp=amp)
     wall = time.perf_counter() - tic
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
     per_class = per_class_accuracy(net, test_iter, device)
@@ -193,7 +171,8 @@ def run(name, out_dir, amp=False, seed=0):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("names", nargs="*", default=list(RUNS), help=f"from {', '.join(RUNS)}")
+    p.add_argument("names", nargs="*", default=list(NETWORKS),
+                   help=f"from {', '.join(NETWORKS)}")
     p.add_argument("--out-dir", default=str(ROOT / "notebooks" / "results"))
     p.add_argument("--seeds", type=int, nargs="+", default=[0],
                    help="initial-weight seeds (0 is the chapters'); one run per seed")
@@ -207,9 +186,9 @@ def main(argv=None):
                    help="let D2LMINI_MAX_* / D2LMINI_QUICK shrink the runs (for a trial)")
     args = p.parse_args(argv)
     from d2lmini import config
-    unknown = [n for n in args.names if n not in RUNS]
+    unknown = [n for n in args.names if n not in NETWORKS]
     if unknown:
-        p.error(f"unknown network(s) {', '.join(unknown)}; choose from {', '.join(RUNS)}")
+        p.error(f"unknown network(s) {', '.join(unknown)}; choose from {', '.join(NETWORKS)}")
     if config.budget().limited and not args.allow_budget:
         p.error(f"a budget is set ({config.budget()}): a full run uses all the data; unset "
                 "D2LMINI_QUICK and D2LMINI_MAX_EXAMPLES / _TEST_EXAMPLES / _EPOCHS, or pass "

@@ -11,12 +11,11 @@ import pytest
 matplotlib.use("Agg")
 
 from d2lmini import plotting, precision  # noqa: E402
+from d2lmini.networks import NETWORKS  # noqa: E402
 from d2lmini.training import TrainResult  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-CHAPTERS = {"lenet": "08-lenet", "alexnet": "09-alexnet", "vgg": "10-vgg", "nin": "11-nin",
-            "googlenet": "12-googlenet", "resnet": "13-resnet", "densenet": "14-densenet"}
 
 
 def load_script():
@@ -41,15 +40,17 @@ def pytorch_cells(chapter):
 
 
 @pytest.mark.parametrize("framework", ["pytorch", "tensorflow"])
-@pytest.mark.parametrize("name", list(full_runs.RUNS))
+@pytest.mark.parametrize("name", list(NETWORKS))
 def test_full_run_settings_are_the_chapters(name, framework):
-    """The script trains with the batch size, lr, epochs and image size of the chapter, in
-    the framework it runs (a TensorFlow run checkpoints for the chapter's TensorFlow cell)."""
-    chapter_run = full_runs.VARIANT_OF.get(name, name)
-    code = framework_cells(CHAPTERS[chapter_run], framework)
+    """The registry (d2lmini/networks.py), which the script trains with, holds the batch size,
+    lr, epochs and image size of the chapter's training cell, in each framework (a TensorFlow
+    run checkpoints for the chapter's TensorFlow cell)."""
+    spec = NETWORKS[name]
+    chapter_run = spec.base
+    code = framework_cells(spec.chapter, framework)
     prefix = "d2l" if framework == "pytorch" else "d2ltf"
     assert code.count(f"{prefix}.train_ch6(") == 1, f"{name}: one training call expected"
-    _, _, batch_size, lr, num_epochs, resize = full_runs.RUNS[name]
+    batch_size, lr, num_epochs, resize = spec.batch_size, spec.lr, spec.epochs, spec.image_size
     batch = re.findall(r"^batch_size(?:, lr, num_epochs)? = (\d+)", code, flags=re.M)
     rate = re.findall(r"lr, num_epochs = (?:\d+, )?([\d.]+), (\d+)$", code, flags=re.M)
     loads = re.findall(r"load_data_fashion_mnist\(batch_size(?:=batch_size)?(?:, resize=(\d+))?\)",
@@ -69,7 +70,7 @@ def test_full_run_vgg_is_the_chapters_small_vgg():
     arch = eval(re.search(r"conv_arch = (\(\(.*?\)\))\n", text)[1])
     ratio = int(re.search(r"ratio = (\d+)", text)[1])
     expected = tuple((n, c // ratio) for n, c in arch)
-    assert tuple(full_runs.RUNS["vgg"][1]["conv_arch"]) == expected
+    assert tuple(NETWORKS["vgg"].kwargs["conv_arch"]) == expected
 
 
 def test_full_runs_refuse_a_budget(monkeypatch, capsys):
@@ -117,7 +118,7 @@ AWAITING_A_GPU_RUN = {"nin"}
 
 def test_every_network_has_a_committed_full_run():
     names = {p.name.split("-pytorch-full")[0] for p in committed_full_runs()}
-    assert names == set(full_runs.RUNS) - AWAITING_A_GPU_RUN
+    assert names == set(NETWORKS) - AWAITING_A_GPU_RUN
     assert not names & AWAITING_A_GPU_RUN, "a full run landed: empty AWAITING_A_GPU_RUN"
 
 
@@ -126,7 +127,9 @@ def test_committed_full_runs_are_full(path):
     """A file named -full holds a run on all the data, with the chapter's settings."""
     run = TrainResult.load(path)
     name = path.name.split("-pytorch-full")[0]
-    title, _, batch_size, lr, num_epochs, resize = full_runs.RUNS[name]
+    spec = NETWORKS[name]
+    title, batch_size, lr, num_epochs, resize = (spec.title, spec.batch_size, spec.lr,
+                                                 spec.epochs, spec.image_size)
     assert not run.budgeted and not run.quick
     assert (run.train_examples, run.test_examples) == (60000, 10000)
     assert run.epochs == run.requested_epochs == num_epochs
@@ -210,7 +213,8 @@ def test_tensorflow_run_hands_its_checkpoint_to_the_chapter(monkeypatch, tmp_pat
     assert ckpt.exists()
 
     # The chapter's cell: same network, data and settings, same checkpoint path.
-    _, _, batch_size, lr, num_epochs, _ = full_runs.RUNS["lenet"]
+    lenet = NETWORKS["lenet"]
+    batch_size, lr, num_epochs = lenet.batch_size, lenet.lr, lenet.epochs
     monkeypatch.setenv("D2LMINI_MAX_EPOCHS", "1")
     train_iter, test_iter = d2ltf.load_data_fashion_mnist(batch_size)
     capsys.readouterr()

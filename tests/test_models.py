@@ -1,8 +1,9 @@
 """The classic networks of Part II in both frameworks: shapes, parameters, input checks.
 
-Each network is built in PyTorch and in Keras at the input size its chapter uses; the two
-must agree layer by layer (output shapes of the layers with weights, parameter counts,
-multiply-adds). CPU-light: one example per forward pass, VGG with narrow channels.
+Each network of the book's registry (d2lmini/networks.py) is built in PyTorch and in Keras
+as its chapter builds it, at its chapter's input size; the two must agree layer by layer
+(output shapes of the layers with weights, parameter counts, multiply-adds). CPU-light: one
+example per forward pass, VGG with narrow channels.
 """
 import os
 
@@ -13,48 +14,37 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 torch = pytest.importorskip("torch")
 tf = pytest.importorskip("tensorflow")
 
-from d2lmini import netsummary  # noqa: E402
+from d2lmini import netsummary, networks  # noqa: E402
 from d2lmini.backend_tf import models as mtf  # noqa: E402
 from d2lmini.backend_torch import models as mpt  # noqa: E402
-
-NARROW_VGG11 = ((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))
-
-# (builder, positional args, the input size of its chapter)
-CHAPTER_MODELS = [
-    ("lenet", (), 28),
-    ("alexnet", (), 224),
-    ("vgg", (NARROW_VGG11,), 224),
-    ("nin", (), 224),
-    ("googlenet", (), 96),
-    ("resnet18", (), 96),
-    ("densenet", (), 96),
-]
 
 
 def nchw_to_nhwc(shape):
     return (shape[0],) + tuple(shape[2:]) + (shape[1],) if len(shape) == 4 else tuple(shape)
 
 
-def summaries(name, args, size):
-    pt = mpt.layer_summary(getattr(mpt, name)(*args), (1, 1, size, size), show=False)
-    tf_ = mtf.layer_summary(getattr(mtf, name)(*args), (1, size, size, 1), show=False)
+def summaries(key):
+    """Layer summaries of a registry network in PyTorch and Keras, at its chapter's size."""
+    size = networks.NETWORKS[key].size
+    pt = mpt.layer_summary(networks.build(key, "pytorch"), (1, 1, size, size), show=False)
+    tf_ = mtf.layer_summary(networks.build(key, "tensorflow"), (1, size, size, 1), show=False)
     return pt, tf_
 
 
-@pytest.mark.parametrize("name,args,size", CHAPTER_MODELS, ids=[m[0] for m in CHAPTER_MODELS])
-def test_frameworks_agree(name, args, size):
-    pt, tf_ = summaries(name, args, size)
+@pytest.mark.parametrize("key", list(networks.NETWORKS))
+def test_frameworks_agree(key):
+    pt, tf_ = summaries(key)
     # The layers that hold weights line up one to one, with the same output shapes.
     weighted_pt = [(nchw_to_nhwc(shape), params) for _, shape, params in pt if params]
     weighted_tf = [(shape, params) for _, shape, params in tf_ if params]
     assert weighted_pt == weighted_tf
     assert pt[-1][1] == tf_[-1][1] == (1, 10)
-    assert pt.params == tf_.params == mpt.count_parameters(getattr(mpt, name)(*args))
+    assert pt.params == tf_.params == mpt.count_parameters(networks.build(key, "pytorch"))
     assert pt.macs == tf_.macs > 0
 
 
 def test_lenet_counts_by_hand():
-    pt, tf_ = summaries("lenet", (), 28)
+    pt, tf_ = summaries("lenet")
     params = (6 * 25 + 6) + (16 * 6 * 25 + 16) + (400 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10)
     macs = 6 * 28 * 28 * 25 + 16 * 10 * 10 * 6 * 25 + 400 * 120 + 120 * 84 + 84 * 10
     assert pt.params == tf_.params == params
@@ -62,9 +52,9 @@ def test_lenet_counts_by_hand():
 
 
 def test_first_layers_of_the_chapter_tables():
-    pt, tf_ = summaries("alexnet", (), 224)
+    pt, tf_ = summaries("alexnet")
     assert pt[0][1] == (1, 96, 54, 54) and tf_[0][1] == (1, 54, 54, 96)
-    pt, tf_ = summaries("vgg", (NARROW_VGG11,), 224)
+    pt, tf_ = summaries("vgg")
     assert pt[0][1] == (1, 16, 112, 112) and tf_[0][1] == (1, 112, 112, 16)
     assert pt[4][1] == (1, 128, 7, 7)
 

@@ -22,28 +22,17 @@ torch = pytest.importorskip("torch")
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
-from d2lmini import twins  # noqa: E402
-from d2lmini.backend_tf import models as mtf  # noqa: E402
-from d2lmini.backend_torch import models as mpt  # noqa: E402
+from d2lmini import networks, twins  # noqa: E402
 
-NARROW_VGG11 = ((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))
-
-# (builder, positional args, the chapter's input size, the chapter's learning rate)
-PART2 = [
-    ("lenet", (), 28, 0.9),
-    ("alexnet", (), 224, 0.01),
-    ("vgg", (NARROW_VGG11,), 224, 0.05),
-    ("nin", (), 224, 0.1),
-    ("googlenet", (), 96, 0.1),
-    ("resnet18", (), 96, 0.05),
-    ("densenet", (), 96, 0.1),
-]
-IDS = [m[0] for m in PART2]
+# Each chapter's own network (the registry's variants differ from theirs by a ReLU at most).
+PART2 = [n.key for n in networks.chapter_networks()]
 
 
-def twin_pair(name, args, size, seed=0):
+def twin_pair(key, seed=0):
+    """A registry network in PyTorch (seeded) and its Keras twin holding the same weights."""
     torch.manual_seed(seed)
-    pt, kr = getattr(mpt, name)(*args), getattr(mtf, name)(*args)
+    pt, kr = networks.build(key, "pytorch"), networks.build(key, "tensorflow")
+    size = networks.NETWORKS[key].size
     transfer = twins.copy_weights(pt, kr, (1, 1, size, size))
     return pt, kr, transfer
 
@@ -56,23 +45,25 @@ def batch(size, n=4, dtype=None):
 
 
 
-@pytest.mark.parametrize("name,args,size,lr", PART2, ids=IDS)
-def test_same_logits(name, args, size, lr):
-    pt, kr, transfer = twin_pair(name, args, size)
+@pytest.mark.parametrize("key", PART2)
+def test_same_logits(key):
+    pt, kr, transfer = twin_pair(key)
     assert transfer.differences == []  # batch norm, padding: aligned in the Keras twins
-    X, _ = batch(size, n=2)
+    X, _ = batch(networks.NETWORKS[key].size, n=2)
     assert twins.compare_outputs(pt, kr, X) < 1e-4
 
 
-@pytest.mark.parametrize("name,args,size,lr", PART2, ids=IDS)
-def test_same_sgd_step(name, args, size, lr, float64):
-    pt, kr, _ = twin_pair(name, args, size)
-    X, y = batch(size, dtype=torch.float64)
-    loss_pt, loss_tf, weights = twins.compare_sgd_step(pt, kr, X, y, lr)
+@pytest.mark.parametrize("key", PART2)
+def test_same_sgd_step(key, float64):
+    """One SGD step at the chapter's learning rate."""
+    spec = networks.NETWORKS[key]
+    pt, kr, _ = twin_pair(key)
+    X, y = batch(spec.size, dtype=torch.float64)
+    loss_pt, loss_tf, weights = twins.compare_sgd_step(pt, kr, X, y, spec.lr)
     assert abs(loss_pt - loss_tf) <= 1e-9 * loss_pt
     assert weights < 1e-9
     # ...and the step changed the weights: compare with the Keras twin before the step.
-    _, fresh, _ = twin_pair(name, args, size)
+    _, fresh, _ = twin_pair(key)
     moved = max(twins.relative_difference(a.numpy(), b.numpy())
                 for a, b in zip(fresh.trainable_variables, kr.trainable_variables))
     assert moved > 1e-6
@@ -81,7 +72,7 @@ def test_same_sgd_step(name, args, size, lr, float64):
 def test_copy_permutes_the_first_dense_layer():
     """LeNet flattens 16x5x5 maps: without reordering the dense inputs (C, H, W) ->
     (H, W, C), the logits would differ."""
-    pt, kr, _ = twin_pair("lenet", (), 28)
+    pt, kr, _ = twin_pair("lenet")
     X, _ = batch(28, n=2)
     right = twins.compare_outputs(pt, kr, X)
     assert right < 1e-4
