@@ -172,7 +172,7 @@ def worker_pytorch(model, size, full):
     def raw(dtype=None, channels_last=False, steps=size["raw_steps"], warmup=2,
             repeats=size.get("repeats", 1)):
         torch.manual_seed(0)
-        net = make().apply(mini.init_xavier).to(device)  # the same start as train_ch6's
+        net = mini.init_xavier(make()).to(device)  # the same start as train_ch6's
         data = batches
         if channels_last:
             net = net.to(memory_format=torch.channels_last)

@@ -8,9 +8,9 @@ import importlib.util as _util
 if _util.find_spec("tensorflow") is None:  # one line that says what to do, not a deep traceback
     raise ModuleNotFoundError("d2lmini.tensorflow needs TensorFlow, which is not installed here: "
                               "pip install 'd2lmini[tensorflow]' (or install TensorFlow your own way)")
-import os
+import os as _os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .backend_tf.devices import *  # noqa: E402,F401,F403
 from .backend_tf.data import *  # noqa: E402,F401,F403

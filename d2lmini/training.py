@@ -224,8 +224,8 @@ class Progress:
             self.bar = tqdm(total=num_epochs * num_batches, unit="batch", leave=False,
                             desc="train_ch6")
 
-    def every(self):
-        """How many batches apart the plot gets a new point (five points per epoch)."""
+    def batches_per_point(self):
+        """How many batches apart the training curves get a new point (five per epoch)."""
         return max(1, self.num_batches // 5)
 
     def batch(self, epoch, i, loss, acc):
@@ -249,17 +249,20 @@ class Progress:
 
 
 def first_nonfinite(losses, first_step):
-    """Check a window of per-step losses (floats); raise if one is NaN or infinite.
+    """The first NaN or infinite value in a window of per-step losses (floats), as
+    ``(step, value)``, or None when all are finite.
 
     ``first_step`` is the global (1-based) step number of ``losses[0]``.
+
+    >>> first_nonfinite([2.3, 2.2], first_step=1) is None
+    True
+    >>> first_nonfinite([2.0, float("inf"), float("nan")], first_step=10)
+    (11, inf)
     """
     for offset, value in enumerate(losses):
         if not math.isfinite(value):
-            step = first_step + offset
-            raise NonFiniteLossError(
-                f"the training loss became {value} at step {step}: training stopped. "
-                "The learning rate is probably too high for this network (try dividing it "
-                "by 10), or the input holds NaNs.")
+            return first_step + offset, value
+    return None
 
 
 def check_training_args(num_epochs, lr):

@@ -318,7 +318,7 @@ def test_torch_train_ch6_trains_lazy_layers(monkeypatch):
 
 def test_init_xavier_on_lazy_layer_says_what_to_do():
     with pytest.raises(ValueError, match=r"run the network once on a batch"):
-        nn.Sequential(nn.LazyLinear(3)).apply(d2lpt.init_xavier)
+        d2lpt.init_xavier(nn.Sequential(nn.LazyLinear(3)))
 
 
 def test_materializing_leaves_a_normal_net_alone():
@@ -334,11 +334,11 @@ def test_materializing_leaves_a_normal_net_alone():
 
 def test_normal_net_starts_from_the_same_weights(monkeypatch):
     """train_ch6's Xavier weights for a network without lazy layers are exactly those of
-    ``net.apply(init_xavier)`` from the same random state (what it drew before lazy
-    layers were supported)."""
+    ``init_xavier(net)`` from the same random state (what it drew before lazy layers were
+    supported)."""
     monkeypatch.setenv("D2LMINI_QUICK", "1")
     torch.manual_seed(0)
-    expected = toy_net(d2lpt).apply(d2lpt.init_xavier).state_dict()
+    expected = d2lpt.init_xavier(toy_net(d2lpt)).state_dict()
     seen = {}
 
     class RecordingSGD(torch.optim.SGD):  # sees the weights training starts from

@@ -78,9 +78,20 @@ def test_nan_loss_stops_training_and_names_the_step():
 
 def test_nonfinite_check_points_at_the_first_bad_step():
     from d2lmini.training import first_nonfinite
-    first_nonfinite([2.3, 2.2], 1)   # finite: no error
-    with pytest.raises(NonFiniteLossError, match="inf at step 12"):
-        first_nonfinite([2.0, 1.9, float("inf"), float("nan")], 10)
+    assert first_nonfinite([2.3, 2.2], 1) is None
+    step, value = first_nonfinite([2.0, 1.9, float("inf"), float("nan")], 10)
+    assert step == 12 and value == float("inf")
+
+
+def test_the_watch_stops_at_the_first_bad_step_of_its_window():
+    from d2lmini.loop import StepWatch
+    from d2lmini.training import Progress
+    watch = StepWatch(Progress(1, 100, enabled=False), epoch=0, step=40, read=list,
+                      check_every=5)
+    with pytest.raises(NonFiniteLossError, match="inf at step 43"):
+        for i, loss in enumerate([2.0, 1.9, float("inf"), 1.8, 1.7]):
+            watch.after_step(i, loss, lambda: (1.9, 0.5))
+    assert watch.step == 45  # it looked once, after the fifth step of the window
 
 
 @pytest.mark.parametrize("device", ["cuda:7", "tpu", "gpu:3"])

@@ -14,8 +14,11 @@ class ArrayLoader(tf.data.Dataset):
     """Mini-batches ``(X, y)`` from uint8 image arrays held in memory, via ``tf.data``.
 
     Conversion to floats in [0, 1] and resizing happen per batch, in a compiled function on
-    the current device. The training order is reshuffled every epoch and is reproducible:
-    after ``e`` complete passes the order is the permutation seeded by ``seed + e``.
+    :attr:`device` (by default the current device). The training order is reshuffled every
+    epoch and is reproducible: after ``e`` complete passes (:attr:`epoch`) the order is the
+    permutation seeded by ``seed + e``. A pass counts once it is complete, so peeking at a
+    first batch leaves the next epoch's order unchanged; the copies that :meth:`on` makes
+    share the count with this loader.
     Iterating yields batches on the calling thread; :attr:`dataset` is the same data as a
     ``tf.data.Dataset`` (reshuffled by ``tf.data`` on each pass) for ``model.fit``.
 
@@ -34,6 +37,8 @@ class ArrayLoader(tf.data.Dataset):
     total_examples : int, optional
         Size of the full split, when ``images`` is a budgeted subset of it.
     seed : int
+    device : str, optional
+        Where the batches are made, e.g. '/GPU:0'; None: the current device.
 
     Yields
     ------
@@ -42,7 +47,7 @@ class ArrayLoader(tf.data.Dataset):
     """
 
     def __init__(self, images, labels, batch_size, shuffle=False, resize=None,
-                 total_examples=None, seed=0):
+                 total_examples=None, seed=0, device=None):
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim not in (3, 4):
             raise ValueError(f"images must be uint8 of shape (N, H, W) or (N, H, W, C), got "
@@ -54,7 +59,9 @@ class ArrayLoader(tf.data.Dataset):
         self.batch_size = loading.check_batch_size(batch_size)
         self.image_size = loading.check_resize(resize, images.shape[1:3])
         # Not called ``shuffle``: that name is tf.data.Dataset's method.
-        self.shuffles, self.seed, self.epoch = shuffle, seed, 0
+        self.shuffles, self.seed = shuffle, seed
+        self._passes = [0]  # one counter, shared with the copies on() makes
+        self.device = device
         self.num_examples = len(labels)
         self.total_examples = total_examples or self.num_examples
         # The arrays live in two tensors; the pipeline moves only indices and gathers a
@@ -80,8 +87,26 @@ class ArrayLoader(tf.data.Dataset):
         """Type and shape of one batch ``(X, y)`` (``tf.data.Dataset``'s interface)."""
         return self.dataset.element_spec
 
+    @property
+    def epoch(self):
+        """Complete passes so far (shuffled loaders only): the next pass's order is seeded
+        by ``seed + epoch``. Settable, e.g. to resume a run."""
+        return self._passes[0]
+
+    @epoch.setter
+    def epoch(self, value):
+        self._passes[0] = int(value)
+
     def __len__(self):
         return math.ceil(self.num_examples / self.batch_size)
+
+    def on(self, device):
+        """A loader sharing this one's data and epoch count that makes its batches on
+        ``device`` (e.g. '/GPU:0')."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.device = device
+        return other
 
     def __iter__(self):
         # Batches are gathered here rather than by tf.data: on a small CPU, tf.data's own
@@ -96,7 +121,12 @@ class ArrayLoader(tf.data.Dataset):
             with tf.device("/CPU:0"):  # where the arrays are: no copy of the whole set
                 idx = tf.constant(order[start:start + self.batch_size])
                 X, y = tf.gather(self._images, idx), tf.gather(self._labels, idx)
-            yield self._compiled_transform(X, y)
+            if self.device is None:
+                batch = self._compiled_transform(X, y)
+            else:
+                with tf.device(self.device):
+                    batch = self._compiled_transform(X, y)
+            yield batch
         # Counted once the pass is complete, so that peeking at a first batch (as
         # train_ch6 does) leaves the next epoch's order unchanged.
         if self.shuffles:

@@ -1,7 +1,6 @@
 """Training and evaluation of a classifier in TensorFlow: ``train_ch6`` and friends."""
 import json
 import sys
-import time
 import warnings
 
 import keras
@@ -9,17 +8,12 @@ import numpy as np
 import tensorflow as tf
 
 from .. import checkpoint as checkpoints
-from .. import precision, training
+from .. import loop, precision, training
 from ..training import NonFiniteLossError, TrainResult  # noqa: F401 (re-exported)
 from .devices import resolve_device
 
 __all__ = ["accuracy", "evaluate_accuracy", "init_xavier", "train_ch6", "TrainResult",
            "NonFiniteLossError"]
-
-# How many steps may pass between two looks at the loss values: each look waits for the
-# device, so we look rarely (on a GPU a per-step read would stall the pipeline).
-CHECK_EVERY = 50
-
 
 def accuracy(y_hat, y):
     """Number of correct predictions, as a 0-d tensor (no synchronisation).
@@ -31,10 +25,25 @@ def accuracy(y_hat, y):
 
 
 def evaluate_accuracy(net, data_iter, device=None):
-    """Accuracy of ``net`` on ``data_iter`` (a float in [0, 1]), in inference mode."""
-    device = resolve_device(device)
+    """Accuracy of ``net`` on ``data_iter`` (a float in [0, 1]), in inference mode.
+
+    ``device`` defaults to the device holding the network's weights (for a model not yet
+    built, :func:`try_gpu`).
+    """
+    device = resolve_device(device) if device is not None else _weights_device(net)
     with tf.device(device):
         return _evaluate(_correct_fn(net), data_iter)
+
+
+def _weights_device(net):
+    """Where the first weight of ``net`` lives, e.g. '/CPU:0'; try_gpu() when it has none."""
+    variables = getattr(net, "variables", None)
+    if not variables:
+        return resolve_device(None)
+    v = variables[0]
+    v = getattr(v, "value", v)  # a Keras 3 Variable holds a tf.Variable
+    spec = tf.DeviceSpec.from_string(getattr(v, "device", "") or "")
+    return f"/{spec.device_type}:{spec.device_index or 0}" if spec.device_type else resolve_device(None)
 
 
 def _correct_fn(net, jit_compile=False):
@@ -100,10 +109,18 @@ def _keras_of(net):
 
 
 def init_xavier(net):
-    """Xavier-uniform weights for the dense and convolutional layers of a built model.
+    """Draw Xavier-uniform weights for every dense and convolutional layer of a built
+    model; return ``net``.
 
     Keras already initializes new ``Dense`` and ``Conv2D`` kernels this way
     (``glorot_uniform``); this re-draws them, so that a model trained once starts afresh.
+    Biases are left as they are.
+
+    >>> net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    >>> net = init_xavier(net)
+    >>> bound = (6 / (4 + 3)) ** 0.5   # Xavier's limit for a 4-in, 3-out layer
+    >>> bool(np.abs(net.layers[0].kernel.numpy()).max() <= bound)
+    True
     """
     init = keras.initializers.GlorotUniform()
     K = _keras_of(net) or keras
@@ -111,6 +128,7 @@ def init_xavier(net):
         kernel = getattr(layer, "kernel", None)
         if isinstance(layer, (K.layers.Dense, K.layers.Conv2D)) and kernel is not None:
             kernel.assign(init(kernel.shape))
+    return net
 
 
 def _walk(layer):
@@ -192,10 +210,11 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         training. A checkpoint of another model or other settings is refused with a
         ``ValueError``; quick mode ignores checkpoints.
     jit_compile : bool
-        Compile the training and evaluation steps with XLA (TensorFlow only). On a 2-core
-        CPU it trains LeNet and ResNet-18 about 1.5x faster; the first step takes a few
-        seconds longer to compile. If XLA cannot compile the model, a warning says so and
-        training goes on without it.
+        Compile the training and evaluation steps with XLA (TensorFlow only): it fuses
+        the many small operations of a step into a few kernels, which is faster on CPUs
+        (the Performance chapter measures it); the first step takes a few seconds longer to
+        compile. If XLA cannot compile the model, a warning says so and training goes on
+        without it.
 
     Returns
     -------
@@ -210,30 +229,15 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     >>> train_iter, test_iter = load_data_fashion_mnist(256)             # doctest: +SKIP
     >>> result = train_ch6(net, train_iter, test_iter, 10, 0.9, try_gpu())  # doctest: +SKIP
     """
-    from .. import config
-
     device = resolve_device(device)
     training.check_training_args(num_epochs, lr)
     on_gpu = device.startswith("/GPU")
     dtype_name, precision_note = precision.resolve(
         "gpu" if on_gpu else "cpu", amp, gpu_bf16=on_gpu and _gpu_has_bf16(device))
-    budget = config.budget()
-    epochs = budget.cap_epochs(num_epochs)
-    num_batches = len(train_iter)
     with tf.device(device):
-        if _keras_of(net) is None:
-            if not callable(net):
-                raise ValueError("net must be a keras.Model or a function that returns one")
-            net = net()
+        net = _build(net, dtype_name)
         K = _keras_of(net)
-        if K is None:
-            raise ValueError(f"net() returned a {type(net).__name__}, not a keras.Model; "
-                             "return e.g. keras.Sequential([...])")
-        if K is not keras and dtype_name:
-            raise ValueError("mixed precision (amp) needs a Keras 3 model; this one is Keras 2 "
-                             "(TF_USE_LEGACY_KERAS=1): train it with amp=False")
-        X0, y0 = next(iter(train_iter))  # a first batch, to build the weights
-        X0, y0 = tf.convert_to_tensor(X0), tf.convert_to_tensor(y0)
+        X0 = tf.convert_to_tensor(next(iter(train_iter))[0])  # a first batch, to build the weights
         net(X0[:1], training=False)  # builds the weights if needed
         init_xavier(net)
         # The optimizer and loss come from the model's own Keras: Keras 3's optimizer cannot
@@ -243,103 +247,96 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         optimizer.build(net.trainable_variables)
         loss_fn = K.losses.SparseCategoricalCrossentropy(from_logits=not _ends_in_softmax(net))
-        scale_loss = getattr(optimizer, "scale_loss", lambda loss: loss)  # Keras 2 has none
         policies = _set_policy(net, f"mixed_{dtype_name}") if dtype_name else None
-        # Traced first for the full batch shape: with every dimension known, TensorFlow
-        # picks faster kernels (LeNet on a 2-core CPU: about 3,300 examples/sec, against
-        # 2,900 with an unknown batch size). The smaller last batch traces it once more.
-        # No Python control flow depends on tensors here: AutoGraph has nothing to convert.
-        @tf.autograph.experimental.do_not_convert
-        def train_step(X, y):
-            with tf.GradientTape() as tape:
-                y_hat = tf.cast(net(X, training=True), tf.float32)
-                loss = loss_fn(y, y_hat)
-                scaled = scale_loss(loss)
-            grads = tape.gradient(scaled, net.trainable_variables)
-            optimizer.apply_gradients(zip(grads, net.trainable_variables))
-            return loss, accuracy(y_hat, y)
-
-        train_step = _compile(train_step, jit_compile)
-        correct_in = None  # compiled at the first evaluation, through XLA if training is
-        record = checkpoints.new_record(
-            lr, getattr(train_iter, "batch_size", None),
-            getattr(train_iter, "num_examples", None),
-            {str(i): list(v.shape) for i, v in enumerate(net.variables)}, dtype_name or "float32",
-            checkpoints.fingerprint(_architecture(net)))
-        checkpoint = checkpoints.skip_in_quick_mode(checkpoint, verbose)
-        ckpt_path = None
-        if checkpoint is not None:
-            ckpt_path = checkpoints.resolve_path(checkpoint)
-            if ckpt_path.exists():
-                record = _load_checkpoint(ckpt_path, record, net, optimizer, train_iter)
-                if verbose:
-                    print(f"resuming from {ckpt_path.name}: {record['epochs_done']} of "
-                          f"{epochs} epochs done")
-        history = record["history"]
-        train_seconds, seen, step = record["train_seconds"], record["seen"], record["step"]
-        first_epoch = record["epochs_done"]
-        progress = training.Progress(epochs, num_batches, enabled=verbose)
-        for e in range(min(first_epoch, epochs)):  # replay the epochs a checkpoint holds
-            progress.batch(e, num_batches - 1, history["train_loss"][e], history["train_acc"][e])
-            progress.epoch(e, history["test_acc"][e])
-        epoch_seconds = []
+        step = _compile(_sgd_step(net, optimizer, loss_fn), jit_compile)
+        evaluate = _Evaluation(net, test_iter, jit_compile, step)
+        steps = loop.Steps(
+            train_epoch=lambda watch: _train_epoch(train_iter, step, watch),
+            evaluate=evaluate,
+            save=lambda path, record: _save_checkpoint(path, record, net, optimizer),
+            load=lambda path: _load_checkpoint(path, net, optimizer),
+            read_losses=lambda window: tf.stack(window).numpy().tolist())
+        settings = {"shapes": {str(i): list(v.shape) for i, v in enumerate(net.variables)},
+                    "precision": dtype_name or "float32", "precision_note": precision_note,
+                    "architecture": checkpoints.fingerprint(_architecture(net))}
         try:
-            for epoch in range(first_epoch, epochs):
-                loss_sum = tf.zeros(())
-                correct = tf.zeros((), tf.int32)
-                n, window = 0, []
-                tic = time.perf_counter()
-                for i, (X, y) in enumerate(train_iter):
-                    loss, right = train_step(X, y)
-                    batch = int(y.shape[0])
-                    window.append(loss)
-                    loss_sum += loss * batch
-                    correct += right
-                    n += batch
-                    step += 1
-                    last = i + 1 == num_batches
-                    if len(window) >= CHECK_EVERY or last or (i + 1) % progress.every() == 0:
-                        training.first_nonfinite(tf.stack(window).numpy().tolist(),
-                                                 step - len(window) + 1)
-                        window = []
-                        progress.batch(epoch, i, float(loss_sum) / n, int(correct) / n)
-                train_seconds += time.perf_counter() - tic
-                seen += n
-                if correct_in is None:
-                    correct_in = _correct_fn(net, jit_compile and train_step.uses_xla())
-                test_acc = _evaluate(correct_in, test_iter)
-                epoch_seconds.append(time.perf_counter() - tic)
-                checkpoints.record_epoch(
-                    record, {"train_loss": float(loss_sum) / n, "train_acc": int(correct) / n,
-                             "test_acc": test_acc}, train_seconds, seen, step,
-                    getattr(train_iter, "epoch", None))
-                if ckpt_path is not None:
-                    _save_checkpoint(ckpt_path, record, net, optimizer)
-                progress.epoch(epoch, test_acc)
+            result = loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
+                              framework="tensorflow", device=device, settings=settings,
+                              checkpoint=checkpoint, verbose=verbose,
+                              precision_line=precision_note if amp is not False else None,
+                              batch_shape=lambda: (tuple(X0.shape[1:3]), int(X0.shape[0])))
         finally:
-            progress.close()
             if policies:
                 _restore_policy(policies)
-    result = TrainResult(
-        framework="tensorflow", device=device, history=history,
-        examples_per_sec=seen / train_seconds if train_seconds else 0.0,
-        train_examples=getattr(train_iter, "num_examples", seen // max(epochs, 1)),
-        total_train_examples=getattr(train_iter, "total_examples", seen // max(epochs, 1)),
-        test_examples=getattr(test_iter, "num_examples", 0),
-        total_test_examples=getattr(test_iter, "total_examples", 0),
-        epochs=epochs, requested_epochs=num_epochs,
-        image_size=tuple(getattr(train_iter, "image_size", tuple(X0.shape[1:3]))),
-        batch_size=getattr(train_iter, "batch_size", int(X0.shape[0])), lr=lr,
-        train_seconds=train_seconds, quick=budget.quick,
-        extra={"precision": precision_note, "epoch_seconds": epoch_seconds,
-               "resumed_from_epoch": first_epoch,
-               "xla": bool(jit_compile) and train_step.uses_xla()})
-    result.net = net
-    if verbose:
-        if amp is not False:
-            print(f"precision: {precision_note}")
-        print(result.summary())
+    result.extra["xla"] = bool(jit_compile) and step.uses_xla()  # known once it has run
     return result
+
+
+def _build(net, dtype_name):
+    """``net`` itself if it is a Keras model, else the model the function ``net`` returns."""
+    if _keras_of(net) is None:
+        if not callable(net):
+            raise ValueError("net must be a keras.Model or a function that returns one")
+        net = net()
+    K = _keras_of(net)
+    if K is None:
+        raise ValueError(f"net() returned a {type(net).__name__}, not a keras.Model; "
+                         "return e.g. keras.Sequential([...])")
+    if K is not keras and dtype_name:
+        raise ValueError("mixed precision (amp) needs a Keras 3 model; this one is Keras 2 "
+                         "(TF_USE_LEGACY_KERAS=1): train it with amp=False")
+    return net
+
+
+def _sgd_step(net, optimizer, loss_fn):
+    """One SGD step on a batch: returns (loss in float32, number correct).
+
+    Traced first for the full batch shape: with every dimension known, TensorFlow picks
+    faster kernels; the smaller last batch traces it once more. No Python control flow
+    depends on tensors here, so AutoGraph has nothing to convert.
+    """
+    scale_loss = getattr(optimizer, "scale_loss", lambda loss: loss)  # Keras 2 has none
+
+    @tf.autograph.experimental.do_not_convert
+    def train_step(X, y):
+        with tf.GradientTape() as tape:
+            y_hat = tf.cast(net(X, training=True), tf.float32)
+            loss = loss_fn(y, y_hat)
+            scaled = scale_loss(loss)  # float16: scaled so small gradients stay nonzero
+        grads = tape.gradient(scaled, net.trainable_variables)
+        optimizer.apply_gradients(zip(grads, net.trainable_variables))
+        return loss, accuracy(y_hat, y)
+
+    return train_step
+
+
+def _train_epoch(train_iter, step, watch):
+    """One pass over ``train_iter``; returns (mean loss, accuracy, examples)."""
+    # Sums stay on the device; the watch reads them only every few steps.
+    loss_sum, correct, n = tf.zeros(()), tf.zeros((), tf.int32), 0
+    for i, (X, y) in enumerate(train_iter):
+        loss, right = step(X, y)
+        batch = int(y.shape[0])
+        loss_sum += loss * batch
+        correct += right
+        n += batch
+        watch.after_step(i, loss, lambda: (float(loss_sum) / n, int(correct) / n))
+    return float(loss_sum) / max(n, 1), int(correct) / max(n, 1), n
+
+
+class _Evaluation:
+    """Test accuracy after each epoch, compiled at the first call: through XLA when the
+    training step compiled with it (known only once it has run)."""
+
+    def __init__(self, net, test_iter, jit_compile, train_step):
+        self.net, self.test_iter = net, test_iter
+        self.jit_compile, self.train_step, self.correct_in = jit_compile, train_step, None
+
+    def __call__(self):
+        if self.correct_in is None:
+            self.correct_in = _correct_fn(self.net,
+                                          self.jit_compile and self.train_step.uses_xla())
+        return _evaluate(self.correct_in, self.test_iter)
 
 
 def _gpu_has_bf16(device):
@@ -376,20 +373,18 @@ def _save_checkpoint(path, record, net, optimizer):
     checkpoints.atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
-def _load_checkpoint(path, record, net, optimizer, train_iter):
-    try:
-        with np.load(path) as data:
-            saved = json.loads(data["record"].tobytes().decode())
-            weights = [data[f"w{i}"] for i in range(len(net.variables))]
-            opt = [data[f"o{i}"] for i in range(len(optimizer.variables))]
-    except Exception as e:  # noqa: BLE001 (any unreadable file gets the same advice)
-        raise ValueError(f"cannot read the checkpoint {path} ({e}); delete it or pass "
-                         "another checkpoint path") from e
-    checkpoints.check_compatible(saved, record["settings"], path)
-    for v, a in zip(net.variables, weights):
-        v.assign(a)
-    for v, a in zip(optimizer.variables, opt):
-        v.assign(a)
-    if saved.get("loader_epoch") is not None and hasattr(train_iter, "epoch"):
-        train_iter.epoch = saved["loader_epoch"]  # the next epoch sees the order it would have
-    return saved
+def _load_checkpoint(path, net, optimizer):
+    """Read a checkpoint: its record, and a function that restores the weights and the
+    optimizer state from it (called once the record is found compatible)."""
+    with np.load(path) as data:
+        record = json.loads(data["record"].tobytes().decode())
+        weights = [data[f"w{i}"] for i in range(len(net.variables))]
+        opt = [data[f"o{i}"] for i in range(len(optimizer.variables))]
+
+    def restore():
+        for v, a in zip(net.variables, weights):
+            v.assign(a)
+        for v, a in zip(optimizer.variables, opt):
+            v.assign(a)
+
+    return record, restore

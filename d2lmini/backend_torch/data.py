@@ -15,7 +15,10 @@ class ArrayLoader:
 
     Conversion to floats in [0, 1] and resizing happen per batch, in PyTorch, on
     :attr:`device` (so a GPU resizes its own batches). The training order is reshuffled
-    every epoch and is reproducible: epoch ``e`` uses the permutation seeded by ``seed + e``.
+    every epoch and is reproducible: after ``e`` complete passes (:attr:`epoch`) the order
+    is the permutation seeded by ``seed + e``. A pass counts once it is complete, so peeking
+    at a first batch leaves the next epoch's order unchanged; the copies that :meth:`on`
+    makes share the count with this loader.
 
     Parameters
     ----------
@@ -27,6 +30,8 @@ class ArrayLoader:
     total_examples : int, optional
         Size of the full split, when ``images`` is a budgeted subset of it.
     seed : int
+    device : str or torch.device, optional
+        Where the batches are made; None: the CPU (``train_ch6`` moves them with :meth:`on`).
 
     Yields
     ------
@@ -35,7 +40,7 @@ class ArrayLoader:
     """
 
     def __init__(self, images, labels, batch_size, shuffle=False, resize=None,
-                 total_examples=None, seed=0, device="cpu"):
+                 total_examples=None, seed=0, device=None):
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim not in (3, 4):
             raise ValueError(f"images must be uint8 of shape (N, H, W) or (N, H, W, C), got "
@@ -47,16 +52,28 @@ class ArrayLoader:
         self.labels = torch.from_numpy(np.asarray(labels, dtype=np.int64).copy())
         self.batch_size = loading.check_batch_size(batch_size)
         self.image_size = loading.check_resize(resize, self.images.shape[2:])
-        self.shuffle, self.seed, self.epoch = shuffle, seed, 0
+        self.shuffle, self.seed = shuffle, seed
+        self._passes = [0]  # one counter, shared with the copies on() makes
         self.num_examples = len(self.labels)
         self.total_examples = total_examples or self.num_examples
-        self.device = torch.device(device)
+        self.device = torch.device(device or "cpu")
+
+    @property
+    def epoch(self):
+        """Complete passes so far (shuffled loaders only): the next pass's order is seeded
+        by ``seed + epoch``. Settable, e.g. to resume a run."""
+        return self._passes[0]
+
+    @epoch.setter
+    def epoch(self, value):
+        self._passes[0] = int(value)
 
     def __len__(self):
         return math.ceil(self.num_examples / self.batch_size)
 
     def on(self, device):
-        """A loader sharing this one's data that makes its batches on ``device``."""
+        """A loader sharing this one's data and epoch count that makes its batches on
+        ``device``."""
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__)
         other.device = torch.device(device)
@@ -69,7 +86,6 @@ class ArrayLoader:
         if self.shuffle:
             g = torch.Generator().manual_seed(self.seed + self.epoch)
             order = torch.randperm(n, generator=g).to(self.device)
-            self.epoch += 1
         else:
             order = None
         for start in range(0, n, self.batch_size):
@@ -79,6 +95,8 @@ class ArrayLoader:
                 idx = order[start:start + self.batch_size]
                 X, y = self.images[idx], self.labels[idx]
             yield self.transform(X), y
+        if self.shuffle:  # counted once the pass is complete
+            self.epoch += 1
 
     def transform(self, X):
         """uint8 (B, C, H, W) -> float32 in [0, 1], resized to :attr:`image_size`."""

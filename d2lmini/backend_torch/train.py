@@ -1,21 +1,14 @@
 """Training and evaluation of a classifier in PyTorch: ``train_ch6`` and friends."""
-import time
-
 import torch
 from torch import nn
 
 from .. import checkpoint as checkpoints
-from .. import precision, training
+from .. import loop, precision, training
 from ..training import NonFiniteLossError, TrainResult  # noqa: F401 (re-exported)
 from .devices import resolve_device
 
 __all__ = ["accuracy", "evaluate_accuracy", "init_xavier", "train_ch6", "TrainResult",
            "NonFiniteLossError"]
-
-# How many steps may pass between two looks at the loss values: each look waits for the
-# device, so we look rarely (on a GPU a per-step .item() would stall the pipeline).
-CHECK_EVERY = 50
-
 
 def accuracy(y_hat, y):
     """Number of correct predictions, as a 0-d tensor (no synchronisation).
@@ -26,7 +19,10 @@ def accuracy(y_hat, y):
 
 
 def evaluate_accuracy(net, data_iter, device=None):
-    """Accuracy of ``net`` on ``data_iter`` (a float in [0, 1]), in evaluation mode."""
+    """Accuracy of ``net`` on ``data_iter`` (a float in [0, 1]), in evaluation mode.
+
+    ``device`` defaults to the device holding the network's weights.
+    """
     device = resolve_device(device) if device is not None else next(net.parameters()).device
     return _evaluate(net, data_iter, device)
 
@@ -68,18 +64,30 @@ def _tf32(device):
             "matmul": bool(torch.backends.cuda.matmul.allow_tf32)}
 
 
-def init_xavier(module):
-    """Xavier-uniform weights for linear and convolutional layers (apply with ``net.apply``).
+def init_xavier(net):
+    """Draw Xavier-uniform weights for every linear and convolutional layer of ``net``;
+    return ``net``.
 
-    Lazy layers (``nn.LazyLinear``, ``nn.LazyConv2d``) must have their shapes first: run
-    the network once on a batch (``net(X)``), as :func:`train_ch6` does.
+    The layers are drawn in the order of ``net.modules()``, the order in which d2l's
+    ``net.apply(init_weights)`` draws them, so both give the same weights from the same
+    seed. Biases are left as they are. Lazy layers (``nn.LazyLinear``, ``nn.LazyConv2d``)
+    must have their shapes first: run the network once on a batch (``net(X)``), as
+    :func:`train_ch6` does.
+
+    >>> _ = torch.manual_seed(0)
+    >>> net = init_xavier(nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)))
+    >>> bound = (6 / (4 + 3)) ** 0.5   # Xavier's limit for a 4-in, 3-out layer
+    >>> bool(net[0].weight.abs().max() <= bound)
+    True
     """
-    if isinstance(module, (nn.Linear, nn.Conv2d)):
-        if nn.parameter.is_lazy(module.weight):
-            raise ValueError(f"{type(module).__name__} has no weights yet (a lazy layer learns "
-                             "its input size from its first input): run the network once on a "
-                             "batch, net(X), before initializing it")
-        nn.init.xavier_uniform_(module.weight)
+    for module in net.modules():
+        if isinstance(module, (nn.Linear, nn.Conv2d)):
+            if nn.parameter.is_lazy(module.weight):
+                raise ValueError(f"{type(module).__name__} has no weights yet (a lazy layer "
+                                 "learns its input size from its first input): run the "
+                                 "network once on a batch, net(X), before initializing it")
+            nn.init.xavier_uniform_(module.weight)
+    return net
 
 
 def _has_lazy(net):
@@ -141,9 +149,8 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         on CPUs with bfloat16 instructions (``avx512_bf16``/``amx_bf16``), and float32 on
         other CPUs, where bfloat16 would be emulated and slower (a line says so). A string
         forces that format. Convolutional networks run in channels-last memory format on
-        CPUs (oneDNN's preferred layout; on a 2-core CPU the raw step loop of LeNet,
-        AlexNet and ResNet-18 ran 1.1-1.4x faster than in the default layout across two
-        benchmark runs) and, with a 16-bit format, on GPUs.
+        CPUs (oneDNN's preferred layout; the Performance chapter measures the gain) and,
+        with a 16-bit format, on GPUs.
     checkpoint : str or path, optional
         A file to save the run to after every epoch (atomically: a crash while saving
         leaves the previous checkpoint). If it exists, training resumes after its last
@@ -165,8 +172,6 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     >>> train_iter, test_iter = load_data_fashion_mnist(256)             # doctest: +SKIP
     >>> result = train_ch6(net, train_iter, test_iter, 10, 0.9, try_gpu())  # doctest: +SKIP
     """
-    from .. import config
-
     device = resolve_device(device)
     training.check_training_args(num_epochs, lr)
     dtype_name, precision_note = precision.resolve(
@@ -179,111 +184,79 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     # Channels-last (NHWC) is the layout CPU convolution kernels and GPU tensor cores work
     # in; in float32 on a GPU the default layout is as fast, so it stays there.
     channels_last = _has_conv(net) and (device.type == "cpu" or dtype_name is not None)
-    budget = config.budget()
-    epochs = budget.cap_epochs(num_epochs)
     # Lazy layers (d2l 1.0's nn.LazyLinear, nn.LazyConv2d) get their shapes from a test
     # example first; a network without them is left untouched, so its results stay the same.
     _materialize_lazy(net, test_iter)
-    net.apply(init_xavier)
+    init_xavier(net)
     net.to(device)
     if channels_last:
         net.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(net.parameters(), lr=lr)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype_name == "float16")
-    loss_fn = nn.CrossEntropyLoss()
     batches = train_iter.on(device) if hasattr(train_iter, "on") else train_iter
-    num_batches = len(batches)
-    record = checkpoints.new_record(
-        lr, getattr(train_iter, "batch_size", None), getattr(train_iter, "num_examples", None),
-        {k: list(v.shape) for k, v in net.state_dict().items()}, dtype_name or "float32",
-        checkpoints.fingerprint(repr(net)))
-    checkpoint = checkpoints.skip_in_quick_mode(checkpoint, verbose)
-    ckpt_path = None
-    if checkpoint is not None:
-        ckpt_path = checkpoints.resolve_path(checkpoint)
-        if ckpt_path.exists():
-            record = _load_checkpoint(ckpt_path, record, net, optimizer, scaler, batches, device)
-            if verbose:
-                print(f"resuming from {ckpt_path.name}: {record['epochs_done']} of {epochs} "
-                      "epochs done")
-    history = record["history"]
-    train_seconds, seen, step = record["train_seconds"], record["seen"], record["step"]
-    first_epoch = record["epochs_done"]
-    progress = training.Progress(epochs, num_batches, enabled=verbose)
-    for e in range(min(first_epoch, epochs)):  # replay the epochs a checkpoint holds
-        progress.batch(e, num_batches - 1, history["train_loss"][e], history["train_acc"][e])
-        progress.epoch(e, history["test_acc"][e])
-    epoch_seconds, X = [], None
+    step = _sgd_step(net, optimizer, scaler, nn.CrossEntropyLoss(), device, autocast_dtype)
+    steps = loop.Steps(
+        train_epoch=lambda watch: _train_epoch(net, batches, step, watch, device, channels_last),
+        evaluate=lambda: _evaluate(net, test_iter, device, autocast_dtype, channels_last),
+        save=lambda path, record: _save_checkpoint(path, record, net, optimizer, scaler, device),
+        load=lambda path: _load_checkpoint(path, net, optimizer, scaler, device),
+        read_losses=lambda window: torch.stack(window).tolist())
+    settings = {"shapes": {k: list(v.shape) for k, v in net.state_dict().items()},
+                "precision": dtype_name or "float32", "precision_note": precision_note,
+                "architecture": checkpoints.fingerprint(repr(net))}
     try:
-        for epoch in range(first_epoch, epochs):
-            net.train()
-            # Sums stay on the device; we read them only every few steps.
-            loss_sum = torch.zeros((), device=device)
-            correct = torch.zeros((), dtype=torch.int64, device=device)
-            n, window = 0, []
-            tic = time.perf_counter()
-            for i, (X, y) in enumerate(batches):
-                X, y = _to(X, device, channels_last), y.to(device, non_blocking=True)
-                with _autocast(device, autocast_dtype):
-                    y_hat = net(X)
-                    loss = loss_fn(y_hat, y)
-                optimizer.zero_grad(set_to_none=True)
-                if scaler.is_enabled():
-                    scaler.scale(loss).backward()
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    loss.backward()
-                    optimizer.step()
-                with torch.no_grad():
-                    loss = loss.detach().float()
-                    window.append(loss)
-                    loss_sum += loss * y.shape[0]
-                    correct += accuracy(y_hat, y)
-                n += y.shape[0]
-                step += 1
-                last = i + 1 == num_batches
-                if len(window) >= CHECK_EVERY or last or (i + 1) % progress.every() == 0:
-                    training.first_nonfinite(torch.stack(window).tolist(), step - len(window) + 1)
-                    window = []
-                    progress.batch(epoch, i, loss_sum.item() / n, correct.item() / n)
-            toc = time.perf_counter()
-            train_seconds += toc - tic
-            seen += n
-            test_acc = _evaluate(net, test_iter, device, autocast_dtype, channels_last)
-            epoch_seconds.append(time.perf_counter() - tic)
-            checkpoints.record_epoch(
-                record, {"train_loss": loss_sum.item() / n, "train_acc": correct.item() / n,
-                         "test_acc": test_acc},
-                train_seconds, seen, step, getattr(batches, "epoch", None))
-            if ckpt_path is not None:
-                _save_checkpoint(ckpt_path, record, net, optimizer, scaler, device)
-            progress.epoch(epoch, test_acc)
+        return loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
+                        framework="pytorch", device=device, settings=settings,
+                        checkpoint=checkpoint, verbose=verbose,
+                        precision_line=precision_note if amp is not False else None,
+                        extra={"channels_last": channels_last, **({"tf32": tf32} if tf32 else {})},
+                        batch_shape=lambda: _batch_shape(train_iter))
     finally:
-        progress.close()
-    if channels_last:
-        net.to(memory_format=torch.contiguous_format)
-    if X is None:  # nothing trained in this call (resumed a finished run)
-        X = next(iter(train_iter))[0] if not hasattr(train_iter, "image_size") else None
-    result = TrainResult(
-        framework="pytorch", device=str(device), history=history,
-        examples_per_sec=seen / train_seconds if train_seconds else 0.0,
-        train_examples=getattr(train_iter, "num_examples", seen // max(epochs, 1)),
-        total_train_examples=getattr(train_iter, "total_examples", seen // max(epochs, 1)),
-        test_examples=getattr(test_iter, "num_examples", 0),
-        total_test_examples=getattr(test_iter, "total_examples", 0),
-        epochs=epochs, requested_epochs=num_epochs,
-        image_size=tuple(getattr(train_iter, "image_size", None) or tuple(X.shape[2:])),
-        batch_size=getattr(train_iter, "batch_size", None) or int(X.shape[0]), lr=lr,
-        train_seconds=train_seconds, quick=budget.quick,
-        extra={"precision": precision_note, "epoch_seconds": epoch_seconds,
-               "resumed_from_epoch": first_epoch, "channels_last": channels_last,
-               **({"tf32": tf32} if tf32 else {})})
-    if verbose:
-        if amp is not False:
-            print(f"precision: {precision_note}")
-        print(result.summary())
-    return result
+        if channels_last:
+            net.to(memory_format=torch.contiguous_format)
+
+
+def _sgd_step(net, optimizer, scaler, loss_fn, device, autocast_dtype):
+    """One SGD step on a batch: returns (loss, scores), the loss detached in float32."""
+    def step(X, y):
+        with _autocast(device, autocast_dtype):
+            y_hat = net(X)
+            loss = loss_fn(y_hat, y)
+        optimizer.zero_grad(set_to_none=True)
+        if scaler.is_enabled():  # float16: scale the loss so small gradients stay nonzero
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+        return loss.detach().float(), y_hat
+
+    return step
+
+
+def _train_epoch(net, batches, step, watch, device, channels_last):
+    """One pass over ``batches``; returns (mean loss, accuracy, examples)."""
+    net.train()
+    # Sums stay on the device; the watch reads them only every few steps.
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    n = 0
+    for i, (X, y) in enumerate(batches):
+        X, y = _to(X, device, channels_last), y.to(device, non_blocking=True)
+        loss, y_hat = step(X, y)
+        with torch.no_grad():
+            loss_sum += loss * y.shape[0]
+            correct += accuracy(y_hat, y)
+        n += y.shape[0]
+        watch.after_step(i, loss, lambda: (loss_sum.item() / n, correct.item() / n))
+    return loss_sum.item() / max(n, 1), correct.item() / max(n, 1), n
+
+
+def _batch_shape(train_iter):
+    """(image size, batch size) of the first training batch: X of shape (B, C, H, W)."""
+    X = next(iter(train_iter))[0]
+    return tuple(X.shape[2:]), int(X.shape[0])
 
 
 def _has_conv(net):
@@ -298,20 +271,17 @@ def _save_checkpoint(path, record, net, optimizer, scaler, device):
     checkpoints.atomic_write(path, lambda f: torch.save(state, f))
 
 
-def _load_checkpoint(path, record, net, optimizer, scaler, batches, device):
-    try:
-        state = torch.load(path, map_location=device, weights_only=True)
-        saved = state["record"]
-    except Exception as e:  # noqa: BLE001 (any unreadable file gets the same advice)
-        raise ValueError(f"cannot read the checkpoint {path} ({e}); delete it or pass "
-                         "another checkpoint path") from e
-    checkpoints.check_compatible(saved, record["settings"], path)
-    net.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    scaler.load_state_dict(state["scaler"])
-    torch.set_rng_state(state["cpu_rng"].cpu())
-    if "cuda_rng" in state and device.type == "cuda":
-        torch.cuda.set_rng_state(state["cuda_rng"].cpu(), device)
-    if saved.get("loader_epoch") is not None and hasattr(batches, "epoch"):
-        batches.epoch = saved["loader_epoch"]
-    return saved
+def _load_checkpoint(path, net, optimizer, scaler, device):
+    """Read a checkpoint: its record, and a function that restores the model, optimizer,
+    loss scaler and random state from it (called once the record is found compatible)."""
+    state = torch.load(path, map_location=device, weights_only=True)
+
+    def restore():
+        net.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scaler.load_state_dict(state["scaler"])
+        torch.set_rng_state(state["cpu_rng"].cpu())
+        if "cuda_rng" in state and device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda_rng"].cpu(), device)
+
+    return state["record"], restore

@@ -1,0 +1,214 @@
+"""The epoch loop of ``train_ch6``, written once for both frameworks.
+
+A backend's ``train_ch6`` prepares the network, the optimizer and the step for its
+framework, then hands :func:`fit` a :class:`Steps`: four short functions that train one
+epoch, evaluate, save and load a checkpoint. Everything else happens here, the same way in
+PyTorch and TensorFlow:
+
+* the budget (quick mode, ``D2LMINI_MAX_EPOCHS``) caps the epochs;
+* a checkpoint is resumed, its finished epochs replayed on the progress display, and the
+  loader's epoch counter restored, so the next epoch sees the order it would have seen;
+* the losses are read a window at a time (:class:`StepWatch`), and a NaN or infinite one
+  stops training with the step that produced it;
+* after each epoch the record and the checkpoint are written;
+* the result (:class:`~d2lmini.training.TrainResult`) is built and its summary printed.
+"""
+import dataclasses
+import time
+from typing import Callable
+
+from . import checkpoint as checkpoints
+from . import config
+from .training import NonFiniteLossError, Progress, TrainResult, first_nonfinite
+
+# How many steps may pass between two looks at the loss values: each look waits for the
+# device, so we look rarely (on a GPU, reading every step's loss would stall the pipeline).
+CHECK_EVERY = 50
+
+
+@dataclasses.dataclass
+class Steps:
+    """What a backend gives :func:`fit`: its framework's half of training.
+
+    ``train_epoch(watch)`` runs one pass over the training data, calling
+    ``watch.after_step`` after every step, and returns ``(mean loss, accuracy, examples)``.
+    ``evaluate()`` returns the test accuracy. ``save(path, record)`` writes the weights,
+    the optimizer state and ``record`` to ``path`` (atomically); ``load(path)`` reads it
+    and returns ``(record, restore)``: :func:`fit` checks the record against this run's
+    settings, then calls ``restore()`` to put the weights and optimizer state in place.
+    ``read_losses(window)`` turns a list of 0-d loss tensors into floats, with one wait for
+    the device.
+    """
+
+    train_epoch: Callable
+    evaluate: Callable
+    save: Callable
+    load: Callable
+    read_losses: Callable
+
+
+class StepWatch:
+    """Keeps the losses of the last steps and looks at them every few steps.
+
+    A look reads the window of losses (one wait for the device), stops training with
+    :class:`~d2lmini.training.NonFiniteLossError` if one is NaN or infinite, and gives the
+    progress display a point. Looks happen every :data:`CHECK_EVERY` steps, at each point
+    of the plot, and at the end of the epoch.
+
+    >>> watch = StepWatch(Progress(1, 3, enabled=False), epoch=0, step=0, read=list)
+    >>> for i, loss in enumerate([2.3, 2.1, float("nan")]):
+    ...     watch.after_step(i, loss, lambda: (2.2, 0.1))
+    Traceback (most recent call last):
+    ...
+    d2lmini.training.NonFiniteLossError: the training loss became nan at step 3: ...
+    """
+
+    def __init__(self, progress, epoch, step, read, check_every=CHECK_EVERY):
+        self.progress, self.epoch, self.step, self.read = progress, epoch, step, read
+        self.check_every, self.window = check_every, []
+
+    def after_step(self, i, loss, running):
+        """Note step ``i`` (0-based, in this epoch) and its loss (a 0-d tensor).
+
+        ``running()`` returns (mean loss, accuracy) so far this epoch; it is called only
+        when the watch looks, so the sums it reads stay on the device in between.
+        """
+        self.window.append(loss)
+        self.step += 1
+        last = i + 1 == self.progress.num_batches
+        if len(self.window) >= self.check_every or last or \
+                (i + 1) % self.progress.batches_per_point() == 0:
+            bad = first_nonfinite(self.read(self.window), self.step - len(self.window) + 1)
+            if bad is not None:
+                raise NonFiniteLossError(
+                    f"the training loss became {bad[1]} at step {bad[0]}: training stopped. "
+                    "The learning rate is probably too high for this network (try dividing "
+                    "it by 10), or the input holds NaNs.")
+            self.window = []
+            self.progress.batch(self.epoch, i, *running())
+
+
+def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device, settings,
+        checkpoint=None, verbose=True, precision_line=None, extra=None, batch_shape=None):
+    """Train for the epochs the budget allows; return a :class:`TrainResult`.
+
+    Parameters
+    ----------
+    steps : Steps
+        The backend's half (see :class:`Steps`).
+    net
+        The network, kept in the result as ``result.net``.
+    train_iter, test_iter
+        The loaders: their ``batch_size``, ``num_examples``, ``total_examples``,
+        ``image_size`` and ``epoch`` are read when they have them.
+    num_epochs, lr
+        As given to ``train_ch6`` (checked there).
+    framework, device : str
+        For the result: ``"pytorch"`` or ``"tensorflow"``, and where it ran.
+    settings : dict
+        ``shapes`` (weight shapes), ``precision`` (the dtype name) and ``architecture``
+        (a fingerprint): what a checkpoint must match to be resumed; ``precision_note``,
+        the precision in words for the result.
+    checkpoint : str or path, optional
+        Resumed if it exists, written after every epoch; ignored in quick mode.
+    verbose : bool
+        Progress display and summary line.
+    precision_line : str, optional
+        Printed before the summary (train_ch6 prints it when ``amp`` was asked for).
+    extra : dict
+        Stored in the result's ``extra`` after ``precision``, ``epoch_seconds`` and
+        ``resumed_from_epoch``.
+    batch_shape : callable, optional
+        Returns ``(image_size, batch_size)`` of a training batch, for loaders that do not
+        say (any iterable of ``(X, y)``).
+    """
+    budget = config.budget()
+    epochs = budget.cap_epochs(num_epochs)
+    num_batches = len(train_iter)
+    record = checkpoints.new_record(
+        lr, getattr(train_iter, "batch_size", None), getattr(train_iter, "num_examples", None),
+        settings["shapes"], settings["precision"], settings["architecture"])
+    ckpt_path = _resume_path(checkpoint, verbose)
+    if ckpt_path is not None and ckpt_path.exists():
+        record = _resume(steps, ckpt_path, record, train_iter)
+        if verbose:
+            print(f"resuming from {ckpt_path.name}: {record['epochs_done']} of {epochs} "
+                  "epochs done")
+    history, first_epoch = record["history"], record["epochs_done"]
+    progress = Progress(epochs, num_batches, enabled=verbose)
+    _replay(progress, history, min(first_epoch, epochs), num_batches)
+    epoch_seconds = []
+    try:
+        for epoch in range(first_epoch, epochs):
+            tic = time.perf_counter()
+            watch = StepWatch(progress, epoch, record["step"], steps.read_losses)
+            train_loss, train_acc, n = steps.train_epoch(watch)
+            train_seconds = time.perf_counter() - tic
+            test_acc = steps.evaluate()
+            epoch_seconds.append(time.perf_counter() - tic)
+            checkpoints.record_epoch(
+                record, {"train_loss": train_loss, "train_acc": train_acc, "test_acc": test_acc},
+                record["train_seconds"] + train_seconds, record["seen"] + n, watch.step,
+                getattr(train_iter, "epoch", None))
+            if ckpt_path is not None:
+                steps.save(ckpt_path, record)
+            progress.epoch(epoch, test_acc)
+    finally:
+        progress.close()
+    result = _result(record, net, train_iter, test_iter, epochs, num_epochs, lr, framework,
+                     device, budget.quick, batch_shape,
+                     {"precision": settings["precision_note"], "epoch_seconds": epoch_seconds,
+                      "resumed_from_epoch": first_epoch, **(extra or {})})
+    if verbose:
+        if precision_line:
+            print(f"precision: {precision_line}")
+        print(result.summary())
+    return result
+
+
+def _resume_path(checkpoint, verbose):
+    checkpoint = checkpoints.skip_in_quick_mode(checkpoint, verbose)
+    return None if checkpoint is None else checkpoints.resolve_path(checkpoint)
+
+
+def _resume(steps, path, record, train_iter):
+    """Load the checkpoint at ``path`` into the model and optimizer; return its record."""
+    try:
+        saved, restore = steps.load(path)
+    except Exception as e:  # noqa: BLE001 (any unreadable file gets the same advice)
+        raise ValueError(f"cannot read the checkpoint {path} ({e}); delete it or pass "
+                         "another checkpoint path") from e
+    checkpoints.check_compatible(saved, record["settings"], path)
+    restore()
+    if saved.get("loader_epoch") is not None and hasattr(train_iter, "epoch"):
+        train_iter.epoch = saved["loader_epoch"]  # the next epoch sees the order it would have
+    return saved
+
+
+def _replay(progress, history, epochs_done, num_batches):
+    """Show the epochs a checkpoint holds as if they had just run."""
+    for e in range(epochs_done):
+        progress.batch(e, num_batches - 1, history["train_loss"][e], history["train_acc"][e])
+        progress.epoch(e, history["test_acc"][e])
+
+
+def _result(record, net, train_iter, test_iter, epochs, num_epochs, lr, framework, device,
+            quick, batch_shape, extra):
+    seen, train_seconds = record["seen"], record["train_seconds"]
+    image_size = getattr(train_iter, "image_size", None)
+    batch_size = getattr(train_iter, "batch_size", None)
+    if (image_size is None or batch_size is None) and batch_shape is not None:
+        shown_size, shown_batch = batch_shape()
+        image_size, batch_size = image_size or shown_size, batch_size or shown_batch
+    result = TrainResult(
+        framework=framework, device=str(device), history=record["history"],
+        examples_per_sec=seen / train_seconds if train_seconds else 0.0,
+        train_examples=getattr(train_iter, "num_examples", seen // max(epochs, 1)),
+        total_train_examples=getattr(train_iter, "total_examples", seen // max(epochs, 1)),
+        test_examples=getattr(test_iter, "num_examples", 0),
+        total_test_examples=getattr(test_iter, "total_examples", 0),
+        epochs=epochs, requested_epochs=num_epochs, image_size=tuple(image_size),
+        batch_size=int(batch_size), lr=lr, train_seconds=train_seconds, quick=quick,
+        extra=extra)
+    result.net = net
+    return result
