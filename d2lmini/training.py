@@ -265,6 +265,25 @@ def first_nonfinite(losses, first_step):
     return None
 
 
+def resolve_seed(seed):
+    """The seed ``train_ch6`` draws its initial weights with: ``seed``, or ``D2LMINI_SEED``
+    (default 0) when it is None.
+
+    >>> resolve_seed(3)
+    3
+    >>> resolve_seed("3")
+    Traceback (most recent call last):
+    ...
+    ValueError: seed must be an int such as 0, or None for D2LMINI_SEED; got '3'
+    """
+    from . import config
+    if seed is None:
+        return config.seed()
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an int such as 0, or None for D2LMINI_SEED; got {seed!r}")
+    return seed
+
+
 def check_training_args(num_epochs, lr):
     """Raise ``ValueError`` unless ``num_epochs`` is a positive int and ``lr`` positive."""
     if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs <= 0:

@@ -119,7 +119,7 @@ def _run_tf(d2l, spec, out_dir, seed, checkpoint_dir):
     ckpt = checkpoint_path(checkpoint_dir, name, "tensorflow") if checkpoint_dir else None
     tic = time.perf_counter()
     result = d2l.train_ch6(net, train_iter, test_iter, num_epochs, spec.lr, d2l.try_gpu(),
-                           verbose=True, checkpoint=ckpt)
+                           verbose=True, checkpoint=ckpt, seed=seed)
     wall = time.perf_counter() - tic
     per_class = per_class_accuracy_tf(result.net, test_iter)
     # "-full" names a run of every epoch on all the data; a shorter one says how short.
@@ -154,7 +154,7 @@ def run(name, out_dir, amp=False, seed=0):
     device = d2l.try_gpu()
     tic = time.perf_counter()
     result = d2l.train_ch6(net, train_iter, test_iter, spec.epochs, spec.lr, device,
-                           verbose=False, amp=amp)
+                           verbose=False, amp=amp, seed=seed)
     wall = time.perf_counter() - tic
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
     per_class = per_class_accuracy(net, test_iter, device)

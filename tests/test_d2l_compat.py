@@ -333,9 +333,8 @@ def test_materializing_leaves_a_normal_net_alone():
 
 
 def test_normal_net_starts_from_the_same_weights(monkeypatch):
-    """train_ch6's Xavier weights for a network without lazy layers are exactly those of
-    ``init_xavier(net)`` from the same random state (what it drew before lazy layers were
-    supported)."""
+    """train_ch6's starting weights for a network without lazy layers (seed 0) are exactly
+    those of the network built after ``torch.manual_seed(0)`` and given ``init_xavier``."""
     monkeypatch.setenv("D2LMINI_QUICK", "1")
     torch.manual_seed(0)
     expected = d2lpt.init_xavier(toy_net(d2lpt)).state_dict()

@@ -153,3 +153,38 @@ def test_evaluate_accuracy_defaults_to_where_the_weights_are():
     _, test_iter = tiny_loaders(d2ltf)
     acc = d2ltf.evaluate_accuracy(net, test_iter)
     assert 0.0 <= acc <= 1.0
+
+
+@pytest.mark.parametrize("backend", [d2lpt, d2ltf], ids=["pytorch", "tensorflow"])
+def test_the_same_seed_gives_the_same_run_and_another_seed_another(backend, no_budget):
+    device = "cpu" if backend is d2lpt else "/CPU:0"
+
+    def run(seed):
+        train_iter, test_iter = tiny_loaders(backend)
+        net = (lambda: tiny_net(backend)) if backend is d2ltf else tiny_net(backend)
+        result = backend.train_ch6(net, train_iter, test_iter, 2, 0.1, device, verbose=False,
+                                   seed=seed)
+        assert result.extra["seed"] == seed
+        return result.history["train_loss"]
+
+    assert run(1) == run(1)
+    assert run(1) != run(2)
+
+
+def test_the_seed_leaves_the_callers_pytorch_generator_alone(no_budget):
+    import torch
+    train_iter, test_iter = tiny_loaders(d2lpt)
+    net = tiny_net(d2lpt)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    d2lpt.train_ch6(net, train_iter, test_iter, 1, 0.1, "cpu", verbose=False)
+    assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("seed", ["0", 1.5, True])
+def test_a_seed_that_is_not_an_int_says_so(seed, no_budget):
+    train_iter, test_iter = tiny_loaders(d2lpt)
+    with pytest.raises(ValueError, match="seed must be an int"):
+        d2lpt.train_ch6(tiny_net(d2lpt), train_iter, test_iter, 1, 0.1, "cpu", verbose=False,
+                        seed=seed)

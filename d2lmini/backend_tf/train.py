@@ -170,7 +170,7 @@ def _ends_in_softmax(net):
 
 
 def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=True,
-              amp=False, checkpoint=None, jit_compile=True):
+              amp=False, checkpoint=None, seed=None, jit_compile=True):
     """Train a classifier with SGD and cross-entropy; evaluate after every epoch.
 
     Weights of dense and convolutional layers are Xavier-initialized
@@ -209,6 +209,13 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         holds all the epochs asked for, the run is shown (curves and summary) without
         training. A checkpoint of another model or other settings is refused with a
         ``ValueError``; quick mode ignores checkpoints.
+    seed : int, optional
+        Seeds Python's, NumPy's and TensorFlow's generators (``keras.utils.set_random_seed``)
+        for the run: the initial weights, and dropout's masks in a model that ``net()``
+        builds here (a model built before the call drew its dropout seeds when its layers
+        were made: seed before building it), so that the same call on the same machine
+        gives the same numbers. Default: ``D2LMINI_SEED``, else 0. The order of the
+        mini-batches is the loader's (its own ``seed``).
     jit_compile : bool
         Compile the training and evaluation steps with XLA (TensorFlow only): it fuses
         the many small operations of a step into a few kernels, which is faster on CPUs
@@ -234,6 +241,8 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     on_gpu = device.startswith("/GPU")
     dtype_name, precision_note = precision.resolve(
         "gpu" if on_gpu else "cpu", amp, gpu_bf16=on_gpu and _gpu_has_bf16(device))
+    seed = training.resolve_seed(seed)
+    keras.utils.set_random_seed(seed)  # Python's, NumPy's and TensorFlow's generators
     with tf.device(device):
         net = _build(net, dtype_name)
         K = _keras_of(net)
@@ -264,6 +273,7 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
                               framework="tensorflow", device=device, settings=settings,
                               checkpoint=checkpoint, verbose=verbose,
                               precision_line=precision_note if amp is not False else None,
+                              extra={"seed": seed},
                               batch_shape=lambda: (tuple(X0.shape[1:3]), int(X0.shape[0])))
         finally:
             if policies:

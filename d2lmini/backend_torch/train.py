@@ -90,6 +90,14 @@ def init_xavier(net):
     return net
 
 
+def _reset(net):
+    """Draw every layer's parameters afresh with its own initialization (biases, batch-norm
+    scales and statistics), so that the seed decides all of them, however ``net`` was made."""
+    for module in net.modules():
+        if hasattr(module, "reset_parameters") and not _has_lazy(module):
+            module.reset_parameters()
+
+
 def _has_lazy(net):
     return any(nn.parameter.is_lazy(p) for p in net.parameters())
 
@@ -120,7 +128,7 @@ def _materialize_lazy(net, data_iter):
 
 
 def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=True,
-              amp=False, checkpoint=None):
+              amp=False, checkpoint=None, seed=None):
     """Train a classifier with SGD and cross-entropy; evaluate after every epoch.
 
     Weights of linear and convolutional layers are Xavier-initialized
@@ -158,6 +166,11 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         holds all the epochs asked for, the run is shown (curves and summary) without
         training. A checkpoint of another model or other settings is refused with a
         ``ValueError``; quick mode ignores checkpoints.
+    seed : int, optional
+        Seeds PyTorch's random generator for the run: the initial weights and dropout's
+        masks, so that the same call on the same machine gives the same numbers (the
+        caller's generator is restored afterwards). Default: ``D2LMINI_SEED``, else 0.
+        The order of the mini-batches is the loader's (its own ``seed``).
 
     Returns
     -------
@@ -184,9 +197,35 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     # Channels-last (NHWC) is the layout CPU convolution kernels and GPU tensor cores work
     # in; in float32 on a GPU the default layout is as fast, so it stays there.
     channels_last = _has_conv(net) and (device.type == "cpu" or dtype_name is not None)
+    seed = training.resolve_seed(seed)
+    # Training draws from its own seeded copy of the generator; the caller's comes back after.
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        steps, settings = _setup(net, train_iter, test_iter, lr, device, dtype_name,
+                                 autocast_dtype, channels_last)
+        settings["precision_note"] = precision_note
+        try:
+            return loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
+                            framework="pytorch", device=device, settings=settings,
+                            checkpoint=checkpoint, verbose=verbose,
+                            precision_line=precision_note if amp is not False else None,
+                            extra={"seed": seed, "channels_last": channels_last,
+                                   **({"tf32": tf32} if tf32 else {})},
+                            batch_shape=lambda: _batch_shape(train_iter))
+        finally:
+            if channels_last:
+                net.to(memory_format=torch.contiguous_format)
+
+
+def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, channels_last):
+    """Fresh parameters for ``net`` on ``device`` (Xavier weights for linear and
+    convolutional layers, each layer's own initialization for the rest), an SGD optimizer,
+    and the :class:`~d2lmini.loop.Steps` that train and evaluate it; also the settings a
+    checkpoint must match."""
     # Lazy layers (d2l 1.0's nn.LazyLinear, nn.LazyConv2d) get their shapes from a test
     # example first; a network without them is left untouched, so its results stay the same.
     _materialize_lazy(net, test_iter)
+    _reset(net)
     init_xavier(net)
     net.to(device)
     if channels_last:
@@ -202,18 +241,9 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         load=lambda path: _load_checkpoint(path, net, optimizer, scaler, device),
         read_losses=lambda window: torch.stack(window).tolist())
     settings = {"shapes": {k: list(v.shape) for k, v in net.state_dict().items()},
-                "precision": dtype_name or "float32", "precision_note": precision_note,
+                "precision": dtype_name or "float32",
                 "architecture": checkpoints.fingerprint(repr(net))}
-    try:
-        return loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
-                        framework="pytorch", device=device, settings=settings,
-                        checkpoint=checkpoint, verbose=verbose,
-                        precision_line=precision_note if amp is not False else None,
-                        extra={"channels_last": channels_last, **({"tf32": tf32} if tf32 else {})},
-                        batch_shape=lambda: _batch_shape(train_iter))
-    finally:
-        if channels_last:
-            net.to(memory_format=torch.contiguous_format)
+    return steps, settings
 
 
 def _sgd_step(net, optimizer, scaler, loss_fn, device, autocast_dtype):
