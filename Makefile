@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: setup system-deps book test test-unit test-notebooks lab export bench clean
+.PHONY: setup system-deps book test test-unit test-notebooks lab export bench clean reproduce
 
 # A virtual environment with the pinned frameworks. Re-made when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -67,3 +67,12 @@ bench: $(D2L_ENV)/d2l/__init__.py
 
 clean:
 	rm -rf _build .pytest_cache
+
+# Re-run a chapter at the budget its committed outputs state and compare the numbers, e.g.
+# `make reproduce CHAPTER=08` (FRAMEWORK=pytorch for one framework, TOLERANCE=0.005).
+CHAPTER   ?=
+FRAMEWORK ?=
+TOLERANCE ?= 0.01
+reproduce: setup
+	@test -n "$(CHAPTER)" || { echo "say which chapter: make reproduce CHAPTER=08"; exit 2; }
+	$(PY) -m d2lmini.reproduce $(wildcard notebooks/$(CHAPTER)*.ipynb) --tolerance $(TOLERANCE)$(if $(FRAMEWORK), --framework $(FRAMEWORK))

@@ -1,0 +1,66 @@
+"""make reproduce: a chapter re-run at its committed budget gives the committed numbers."""
+import nbformat
+import pytest
+
+from d2lmini import reproduce
+
+CELL = """
+import numpy as np
+from torch import nn
+from d2lmini import torch as d2l
+rng = np.random.default_rng(0)
+images = rng.integers(0, 255, (96, 8, 8), dtype=np.uint8)
+labels = (images.mean(axis=(1, 2)) > 127).astype(int)     # learnable: bright or dark
+train_iter = d2l.ArrayLoader(images, labels, 16, shuffle=True)
+test_iter = d2l.ArrayLoader(images, labels, 32)
+net = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))
+result = d2l.train_ch6(net, train_iter, test_iter, 3, 0.5, "cpu", verbose=False)
+print(result.summary())
+"""
+
+
+def chapter(tmp_path):
+    """A one-cell chapter, executed once: its output is the 'committed' run."""
+    from nbclient import NotebookClient
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        CELL, metadata={"tags": ["pytorch"]})])
+    NotebookClient(nb, kernel_name="python3", timeout=300,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    path = tmp_path / "99-tiny.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_rerun_gives_the_committed_numbers_and_a_changed_number_is_caught(
+        tmp_path, monkeypatch, capsys, no_budget):
+    path = chapter(tmp_path)
+    committed = reproduce.summaries(nbformat.read(path, as_version=4))
+    assert len(committed) == 1 and committed[0].framework == "pytorch"
+    assert reproduce.main([str(path), "--framework", "pytorch"]) == 0
+    out = capsys.readouterr().out
+    assert "all within the tolerance" in out and "+0.000" in out  # same seed: identical
+    # A committed number that the code does not give (prose edited by hand, say) fails.
+    nb = nbformat.read(path, as_version=4)
+    text = nb.cells[0].outputs[0]["text"]
+    acc = f"test acc {committed[0].test_acc:.3f}"
+    nb.cells[0].outputs[0]["text"] = text.replace(acc, f"test acc {committed[0].test_acc - 0.05:.3f}")
+    nbformat.write(nb, path)
+    assert reproduce.main([str(path), "--framework", "pytorch"]) == 1
+    assert "beyond the tolerance" in capsys.readouterr().out
+    assert not (tmp_path / "results").exists()  # the chapter's folder is left as it was
+
+
+def test_runs_that_do_not_pair_up_fail():
+    one = reproduce.Summary(3, "pytorch", 0.5, 0.8, 0.8, 100.0, "")
+    table, ok = reproduce.compare([one, one], [one])
+    assert not ok and "do not pair up" in table
+
+
+def test_a_chapter_with_two_budgets_is_refused():
+    a = reproduce.Summary(1, "pytorch", 0.5, 0.8, 0.8, 1.0, "budget: 4,000 of 60,000 train / "
+                          "10,000 test examples, 5 epochs, 28x28 images, batch 128")
+    b = reproduce.Summary(2, "pytorch", 0.5, 0.8, 0.8, 1.0, "budget: 60,000 train / 10,000 "
+                          "test examples, 1 of 10 epochs, 224x224 images, batch 128")
+    with pytest.raises(ValueError, match="different budgets"):
+        reproduce.chapter_budget([a, b])
+    assert reproduce.chapter_budget([a, a]) == {"D2LMINI_MAX_EXAMPLES": "4000"}
