@@ -11,6 +11,41 @@ import numpy as np
 from . import config
 
 
+def check_arrays(images, labels):
+    """``images`` as a uint8 array of shape (N, H, W) or (N, H, W, C), with one label each;
+    ``ValueError`` otherwise.
+
+    >>> check_arrays(np.zeros((2, 4, 4), np.uint8), [0, 1]).shape
+    (2, 4, 4)
+    >>> check_arrays(np.zeros((2, 4, 4)), [0, 1])
+    Traceback (most recent call last):
+    ...
+    ValueError: images must be uint8 of shape (N, H, W) or (N, H, W, C), got float64 (2, 4, 4)
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim not in (3, 4):
+        raise ValueError(f"images must be uint8 of shape (N, H, W) or (N, H, W, C), got "
+                         f"{images.dtype} {images.shape}")
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    return images
+
+
+class PassCounter:
+    """The epoch count of a shuffled loader. A loader sets ``self._passes = [0]`` once; the
+    copies that its ``on(device)`` makes share that list, hence the count."""
+
+    @property
+    def epoch(self):
+        """Complete passes so far (shuffled loaders only): the next pass's order is seeded
+        by ``seed + epoch``. Settable, e.g. to resume a run."""
+        return self._passes[0]
+
+    @epoch.setter
+    def epoch(self, value):
+        self._passes[0] = int(value)
+
+
 def check_batch_size(batch_size):
     """Return ``batch_size`` if it is a positive whole number, else raise ``ValueError``."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \

@@ -131,3 +131,78 @@ def format_table(rows, total_params=None, macs=None):
     if macs is not None:
         out.append(f"multiply-adds per example: {int(macs):,}")
     return "\n".join(out)
+
+
+LAYOUTS = {"NCHW": "(batch, channels, height, width)", "NHWC": "(batch, height, width, channels)"}
+
+
+def check_input_shape(input_shape, layout):
+    """``input_shape`` as a 4-tuple of ints, a batch of 1 added to three numbers.
+
+    >>> check_input_shape((1, 28, 28), "NCHW")
+    (1, 1, 28, 28)
+    >>> check_input_shape((28, 28), "NHWC")
+    Traceback (most recent call last):
+    ...
+    ValueError: input_shape must be (batch, height, width, channels), got (28, 28)
+    """
+    input_shape = tuple(int(d) for d in input_shape)
+    if len(input_shape) == 3:
+        input_shape = (1,) + input_shape
+    if len(input_shape) != 4:
+        raise ValueError(f"input_shape must be {LAYOUTS[layout]}, got {input_shape}")
+    return input_shape
+
+
+class Summary(list):
+    """Rows ``(layer, output shape, params)`` of ``layer_summary``, with ``.params`` and
+    ``.macs`` totals; printing it prints the table."""
+
+    def __init__(self, rows=(), params=0, macs=0):
+        super().__init__(rows)
+        self.params, self.macs = params, macs
+
+    def __str__(self):
+        return format_table(self, self.params, self.macs)
+
+    def show(self, show):
+        """Print the table and return None when ``show`` (so a notebook shows it once);
+        else return the rows."""
+        if show:
+            print(self)
+            return None
+        return self
+
+
+class CheckedInput:
+    """The framework-free half of ``CheckedSequential``: remember what the network was
+    built for, and check an input batch against it before it runs."""
+
+    layout = "NCHW"  # the backend's image layout: "NCHW" (PyTorch) or "NHWC" (Keras)
+
+    def _remember(self, name, image_size, in_channels):
+        self.model_name = name
+        self.image_size = image_size
+        self.in_channels = in_channels
+        self.steps = self.spatial_steps_of_layers()
+        self.min_size = min_input_size(self.steps)
+
+    def spatial_steps_of_layers(self):
+        raise NotImplementedError
+
+    def check_input(self, X):
+        """Raise a ``ValueError`` if ``X`` has the wrong rank, channels, height or width;
+        a dimension that is not known yet (None, while Keras traces) is not checked."""
+        shape = tuple(X.shape)
+        axes = LAYOUTS[self.layout]
+        if len(shape) != 4:
+            raise ValueError(f"{self.model_name} expects a batch of images shaped {axes}, "
+                             f"got shape {shape}")
+        c, h, w = (shape[1], shape[2], shape[3]) if self.layout == "NCHW" else \
+            (shape[3], shape[1], shape[2])
+        if c is not None and c != self.in_channels:
+            raise ValueError(f"{self.model_name} was built for {self.in_channels}-channel "
+                             f"images {axes} but got shape {shape}: build it with "
+                             f"in_channels={c}")
+        if h is not None and w is not None:
+            check_input_size(self.steps, int(h), int(w), self.model_name, self.image_size)

@@ -10,7 +10,7 @@ from .. import fashion_mnist, loading
 __all__ = ["ArrayLoader", "load_data_fashion_mnist", "get_fashion_mnist_labels"]
 
 
-class ArrayLoader(tf.data.Dataset):
+class ArrayLoader(loading.PassCounter, tf.data.Dataset):
     """Mini-batches ``(X, y)`` from uint8 image arrays held in memory, via ``tf.data``.
 
     Conversion to floats in [0, 1] and resizing happen per batch, in a compiled function on
@@ -48,12 +48,7 @@ class ArrayLoader(tf.data.Dataset):
 
     def __init__(self, images, labels, batch_size, shuffle=False, resize=None,
                  total_examples=None, seed=0, device=None):
-        images = np.asarray(images)
-        if images.dtype != np.uint8 or images.ndim not in (3, 4):
-            raise ValueError(f"images must be uint8 of shape (N, H, W) or (N, H, W, C), got "
-                             f"{images.dtype} {images.shape}")
-        if len(images) != len(labels):
-            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        images = loading.check_arrays(images, labels)
         if images.ndim == 3:
             images = images[..., np.newaxis]
         self.batch_size = loading.check_batch_size(batch_size)
@@ -86,16 +81,6 @@ class ArrayLoader(tf.data.Dataset):
     def element_spec(self):
         """Type and shape of one batch ``(X, y)`` (``tf.data.Dataset``'s interface)."""
         return self.dataset.element_spec
-
-    @property
-    def epoch(self):
-        """Complete passes so far (shuffled loaders only): the next pass's order is seeded
-        by ``seed + epoch``. Settable, e.g. to resume a run."""
-        return self._passes[0]
-
-    @epoch.setter
-    def epoch(self, value):
-        self._passes[0] = int(value)
 
     def __len__(self):
         return math.ceil(self.num_examples / self.batch_size)

@@ -32,7 +32,7 @@ __all__ = ["CheckedSequential", "output_size", "lenet", "alexnet", "vgg_block", 
            "layer_summary"]
 
 
-class CheckedSequential(keras.Sequential):
+class CheckedSequential(netsummary.CheckedInput, keras.Sequential):
     """A sequential network that checks the height and width of its input first.
 
     Parameters
@@ -53,28 +53,15 @@ class CheckedSequential(keras.Sequential):
     5
     """
 
+    layout = "NHWC"
+
     def __init__(self, *layers, name="network", image_size=None, in_channels=1):
         super().__init__([keras.Input((image_size, image_size, in_channels)), *layers],
                          name=name)
-        self.model_name = name
-        self.image_size = image_size
-        self.in_channels = in_channels
-        self.steps = spatial_steps(self)
-        self.min_size = netsummary.min_input_size(self.steps)
+        self._remember(name, image_size, in_channels)
 
-    def check_input(self, X):
-        """Raise a :class:`ValueError` if ``X`` (NHWC) has the wrong channels, height or width."""
-        shape = tuple(X.shape)
-        if len(shape) != 4:
-            raise ValueError(f"{self.model_name} expects a batch of images shaped (batch, "
-                             f"height, width, channels), got shape {shape}")
-        if shape[3] is not None and shape[3] != self.in_channels:
-            raise ValueError(f"{self.model_name} was built for {self.in_channels}-channel "
-                             f"images (batch, height, width, channels) but got shape "
-                             f"{shape}: build it with in_channels={shape[3]}")
-        if shape[1] is not None and shape[2] is not None:
-            netsummary.check_input_size(self.steps, int(shape[1]), int(shape[2]),
-                                        self.model_name, self.image_size)
+    def spatial_steps_of_layers(self):
+        return spatial_steps(self)
 
     def __call__(self, inputs, *args, **kwargs):
         # Checked here rather than in call(), where Keras would wrap the error in its own
@@ -499,13 +486,6 @@ def count_parameters(net):
     return sum(math.prod(w.shape) for w in net.trainable_weights)
 
 
-class _Summary(list):
-    """Rows ``(layer, output shape, params)`` plus ``.params`` and ``.macs`` totals."""
-
-    def __str__(self):
-        return netsummary.format_table(self, self.params, self.macs)
-
-
 def _all_layers(layer):
     """``layer`` and every layer inside it (the walk ``train_ch6`` uses too)."""
     from .train import _walk
@@ -539,13 +519,7 @@ def layer_summary(net, input_shape, show=True):
     >>> rows[0], rows.macs
     (('Conv2D', (1, 28, 28, 6), 156), 416520)
     """
-    input_shape = tuple(int(d) for d in input_shape)
-    if len(input_shape) == 3:
-        input_shape = (1,) + input_shape
-    if len(input_shape) != 4:
-        raise ValueError(f"input_shape must be (batch, height, width, channels), got "
-                         f"{input_shape}")
-    X = tf.zeros(input_shape)
+    X = tf.zeros(netsummary.check_input_shape(input_shape, "NHWC"))
     if isinstance(net, CheckedSequential):
         net.check_input(X)
     macs = []
@@ -571,7 +545,7 @@ def layer_summary(net, input_shape, show=True):
         if isinstance(layer, (layers.Conv2D, layers.Dense)):
             layer.call = counting(layer)
             wrapped.append(layer)
-    rows = _Summary()
+    rows = netsummary.Summary()
     try:
         for layer in net.layers:
             X = layer(X, training=False)
@@ -580,9 +554,5 @@ def layer_summary(net, input_shape, show=True):
     finally:
         for layer in wrapped:
             del layer.call
-    rows.params = count_parameters(net)
-    rows.macs = sum(macs)
-    if show:
-        print(rows)
-        return None
-    return rows
+    rows.params, rows.macs = count_parameters(net), sum(macs)
+    return rows.show(show)

@@ -10,7 +10,7 @@ from .. import fashion_mnist, loading
 __all__ = ["ArrayLoader", "load_data_fashion_mnist", "get_fashion_mnist_labels"]
 
 
-class ArrayLoader:
+class ArrayLoader(loading.PassCounter):
     """Mini-batches ``(X, y)`` from uint8 image arrays held in memory.
 
     Conversion to floats in [0, 1] and resizing happen per batch, in PyTorch, on
@@ -41,12 +41,7 @@ class ArrayLoader:
 
     def __init__(self, images, labels, batch_size, shuffle=False, resize=None,
                  total_examples=None, seed=0, device=None):
-        images = np.asarray(images)
-        if images.dtype != np.uint8 or images.ndim not in (3, 4):
-            raise ValueError(f"images must be uint8 of shape (N, H, W) or (N, H, W, C), got "
-                             f"{images.dtype} {images.shape}")
-        if len(images) != len(labels):
-            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        images = loading.check_arrays(images, labels)
         x = torch.from_numpy(images.copy())
         self.images = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2).contiguous()
         self.labels = torch.from_numpy(np.asarray(labels, dtype=np.int64).copy())
@@ -57,16 +52,6 @@ class ArrayLoader:
         self.num_examples = len(self.labels)
         self.total_examples = total_examples or self.num_examples
         self.device = torch.device(device or "cpu")
-
-    @property
-    def epoch(self):
-        """Complete passes so far (shuffled loaders only): the next pass's order is seeded
-        by ``seed + epoch``. Settable, e.g. to resume a run."""
-        return self._passes[0]
-
-    @epoch.setter
-    def epoch(self, value):
-        self._passes[0] = int(value)
 
     def __len__(self):
         return math.ceil(self.num_examples / self.batch_size)

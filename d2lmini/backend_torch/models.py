@@ -24,7 +24,7 @@ __all__ = ["CheckedSequential", "output_size", "lenet", "alexnet", "vgg_block", 
            "layer_summary"]
 
 
-class CheckedSequential(nn.Sequential):
+class CheckedSequential(netsummary.CheckedInput, nn.Sequential):
     """A sequential network that checks the height and width of its input first.
 
     Parameters
@@ -45,25 +45,14 @@ class CheckedSequential(nn.Sequential):
     5
     """
 
+    layout = "NCHW"
+
     def __init__(self, *layers, name="network", image_size=None, in_channels=1):
         super().__init__(*layers)
-        self.model_name = name
-        self.image_size = image_size
-        self.in_channels = in_channels
-        self.steps = spatial_steps(self)
-        self.min_size = netsummary.min_input_size(self.steps)
+        self._remember(name, image_size, in_channels)
 
-    def check_input(self, X):
-        """Raise a :class:`ValueError` if ``X`` (NCHW) has the wrong channels, height or width."""
-        if len(X.shape) != 4:
-            raise ValueError(f"{self.model_name} expects a batch of images shaped (batch, "
-                             f"channels, height, width), got shape {tuple(X.shape)}")
-        if X.shape[1] != self.in_channels:
-            raise ValueError(f"{self.model_name} was built for {self.in_channels}-channel "
-                             f"images (batch, channels, height, width) but got shape "
-                             f"{tuple(X.shape)}: build it with in_channels={X.shape[1]}")
-        netsummary.check_input_size(self.steps, int(X.shape[2]), int(X.shape[3]),
-                                    self.model_name, self.image_size)
+    def spatial_steps_of_layers(self):
+        return spatial_steps(self)
 
     def forward(self, X):
         self.check_input(X)
@@ -481,13 +470,6 @@ def count_parameters(net):
     return sum(p.numel() for p in net.parameters() if p.requires_grad)
 
 
-class _Summary(list):
-    """Rows ``(layer, output shape, params)`` plus ``.params`` and ``.macs`` totals."""
-
-    def __str__(self):
-        return netsummary.format_table(self, self.params, self.macs)
-
-
 def layer_summary(net, input_shape, show=True):
     """Print (or return) a layer-by-layer table of output shapes for one example.
 
@@ -515,13 +497,7 @@ def layer_summary(net, input_shape, show=True):
     >>> rows[0], rows.macs
     (('Conv2d', (1, 6, 28, 28), 156), 416520)
     """
-    input_shape = tuple(int(d) for d in input_shape)
-    if len(input_shape) == 3:
-        input_shape = (1,) + input_shape
-    if len(input_shape) != 4:
-        raise ValueError(f"input_shape must be (batch, channels, height, width), got "
-                         f"{input_shape}")
-    X = torch.zeros(input_shape)
+    X = torch.zeros(netsummary.check_input_shape(input_shape, "NCHW"))
     if isinstance(net, CheckedSequential):
         net.check_input(X)
     macs = []
@@ -544,7 +520,7 @@ def layer_summary(net, input_shape, show=True):
              if isinstance(m, (nn.Conv2d, nn.Linear))]
     was_training = net.training
     net.eval()
-    rows = _Summary()
+    rows = netsummary.Summary()
     try:
         with torch.no_grad():
             for layer in net.children():
@@ -554,9 +530,5 @@ def layer_summary(net, input_shape, show=True):
         for h in hooks:
             h.remove()
         net.train(was_training)
-    rows.params = count_parameters(net)
-    rows.macs = sum(macs)
-    if show:
-        print(rows)
-        return None
-    return rows
+    rows.params, rows.macs = count_parameters(net), sum(macs)
+    return rows.show(show)
