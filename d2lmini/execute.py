@@ -105,6 +105,19 @@ def _write(path, nb):
     checkpoint.atomic_write(Path(path), lambda f: f.write(text.encode("utf-8")))
 
 
+def missing_jupyter():
+    """None when the packages that run notebooks are installed; else a message saying
+    how to install them."""
+    import importlib.util
+    missing = [m for m in ("nbformat", "nbclient", "ipykernel")
+               if importlib.util.find_spec(m) is None]
+    if not missing:
+        return None
+    return (f"running notebooks needs {', '.join(missing)}, which are not installed here: "
+            "pip install nbclient ipykernel (they come with Jupyter, and with d2lmini's "
+            "'book' and 'test' extras)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m d2lmini.execute", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -117,6 +130,8 @@ def main(argv=None):
     parser.add_argument("--timeout", type=int, default=None,
                         help="seconds one cell may take (default: no limit)")
     args = parser.parse_args(argv)
+    if missing_jupyter():
+        parser.error(missing_jupyter())
     if args.strip_logs:
         import nbformat
         for path in args.notebooks:

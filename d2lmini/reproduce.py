@@ -180,8 +180,6 @@ def rerun(path, framework=None, timeout=None, log=print):
 def main(argv=None):
     import os
 
-    import nbformat
-
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("notebook", help="a chapter, e.g. notebooks/08-lenet.ipynb")
     p.add_argument("--framework", choices=FRAMEWORKS,
@@ -191,10 +189,14 @@ def main(argv=None):
                         f"(default {DEFAULT_TOLERANCE})")
     p.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: none)")
     args = p.parse_args(argv)
+    from .execute import missing_jupyter
+    if missing_jupyter():
+        p.error(missing_jupyter())
     path = Path(args.notebook)
     if path.suffix != ".ipynb" or not path.is_file():
         p.error(f"{path} is not a notebook file (.ipynb)")
     wanted = [args.framework] if args.framework else list(FRAMEWORKS)
+    import nbformat
     old = [s for s in summaries(nbformat.read(path, as_version=4)) if s.framework in wanted]
     if not old:
         p.error(f"{path.name} has no train_ch6 summary lines to reproduce")

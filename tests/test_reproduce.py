@@ -64,3 +64,15 @@ def test_a_chapter_with_two_budgets_is_refused():
     with pytest.raises(ValueError, match="different budgets"):
         reproduce.chapter_budget([a, b])
     assert reproduce.chapter_budget([a, a]) == {"D2LMINI_MAX_EXAMPLES": "4000"}
+
+
+def test_without_jupyter_the_commands_say_what_to_install(monkeypatch, capsys):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "nbclient" else real(name, *a))
+    for main in (reproduce.main, __import__("d2lmini.execute", fromlist=["main"]).main):
+        with pytest.raises(SystemExit) as e:
+            main(["notebooks/08-lenet.ipynb"] + (["--framework", "pytorch"]))
+        assert e.value.code == 2
+        assert "pip install nbclient ipykernel" in capsys.readouterr().err
