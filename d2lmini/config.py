@@ -39,7 +39,7 @@ def quick_mode():
 
 
 def seed():
-    """The seed used for shuffling and subsampling (``D2LMINI_SEED``, default 0)."""
+    """The seed for subsampling and ``train_ch6``'s initial weights (``D2LMINI_SEED``, default 0)."""
     value = os.environ.get("D2LMINI_SEED", "").strip()
     if not value:
         return 0

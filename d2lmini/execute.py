@@ -130,8 +130,9 @@ def main(argv=None):
     parser.add_argument("--timeout", type=int, default=None,
                         help="seconds one cell may take (default: no limit)")
     args = parser.parse_args(argv)
-    if missing_jupyter():
-        parser.error(missing_jupyter())
+    missing = missing_jupyter()
+    if missing:
+        parser.error(missing)
     if args.strip_logs:
         import nbformat
         for path in args.notebooks:

@@ -57,7 +57,7 @@ class StepWatch:
 
     >>> watch = StepWatch(Progress(1, 3, enabled=False), epoch=0, step=0, read=list)
     >>> for i, loss in enumerate([2.3, 2.1, float("nan")]):
-    ...     watch.after_step(i, loss, lambda: (2.2, 0.1))
+    ...     watch.after_step(i, loss, loss_sum=0.0, correct=0, n=i + 1)
     Traceback (most recent call last):
     ...
     d2lmini.training.NonFiniteLossError: the training loss became nan at step 3: ...
@@ -67,11 +67,12 @@ class StepWatch:
         self.progress, self.epoch, self.step, self.read = progress, epoch, step, read
         self.check_every, self.window = check_every, []
 
-    def after_step(self, i, loss, running):
+    def after_step(self, i, loss, loss_sum, correct, n):
         """Note step ``i`` (0-based, in this epoch) and its loss (a 0-d tensor).
 
-        ``running()`` returns (mean loss, accuracy) so far this epoch; it is called only
-        when the watch looks, so the sums it reads stay on the device in between.
+        ``loss_sum`` and ``correct`` are this epoch's sums so far over ``n`` examples (0-d
+        tensors, or numbers); they are read only when the watch looks, so in between they
+        stay on the device.
         """
         self.window.append(loss)
         self.step += 1
@@ -85,11 +86,12 @@ class StepWatch:
                     "The learning rate is probably too high for this network (try dividing "
                     "it by 10), or the input holds NaNs.")
             self.window = []
-            self.progress.batch(self.epoch, i, *running())
+            self.progress.batch(self.epoch, i, float(loss_sum) / n, int(correct) / n)
 
 
 def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device, settings,
-        checkpoint=None, verbose=True, precision_line=None, extra=None, batch_shape=None):
+        precision_note, checkpoint=None, verbose=True, show_precision=False, extra=None,
+        batch_shape=None):
     """Train for the epochs the budget allows; return a :class:`TrainResult`.
 
     Parameters
@@ -107,14 +109,16 @@ def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device,
         For the result: ``"pytorch"`` or ``"tensorflow"``, and where it ran.
     settings : dict
         ``shapes`` (weight shapes), ``precision`` (the dtype name) and ``architecture``
-        (a fingerprint): what a checkpoint must match to be resumed; ``precision_note``,
-        the precision in words for the result.
+        (a fingerprint): what a checkpoint must match to be resumed.
+    precision_note : str
+        How the run computed, in words: the result's ``extra["precision"]``.
     checkpoint : str or path, optional
         Resumed if it exists, written after every epoch; ignored in quick mode.
     verbose : bool
         Progress display and summary line.
-    precision_line : str, optional
-        Printed before the summary (train_ch6 prints it when ``amp`` was asked for).
+    show_precision : bool
+        Print ``precision_note`` before the summary (``train_ch6`` does when ``amp`` was
+        asked for).
     extra : dict
         Stored in the result's ``extra`` after ``precision``, ``epoch_seconds`` and
         ``resumed_from_epoch``.
@@ -157,11 +161,11 @@ def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device,
         progress.close()
     result = _result(record, net, train_iter, test_iter, epochs, num_epochs, lr, framework,
                      device, budget.quick, batch_shape,
-                     {"precision": settings["precision_note"], "epoch_seconds": epoch_seconds,
+                     {"precision": precision_note, "epoch_seconds": epoch_seconds,
                       "resumed_from_epoch": first_epoch, **(extra or {})})
     if verbose:
-        if precision_line:
-            print(f"precision: {precision_line}")
+        if show_precision:
+            print(f"precision: {precision_note}")
         print(result.summary())
     return result
 

@@ -180,15 +180,14 @@ class CheckedInput:
 
     layout = "NCHW"  # the backend's image layout: "NCHW" (PyTorch) or "NHWC" (Keras)
 
-    def _remember(self, name, image_size, in_channels):
+    def _remember(self, name, image_size, in_channels, steps):
+        """Keep the network's name, input size and channels, and its size-changing
+        ``steps`` (see :func:`min_input_size`)."""
         self.model_name = name
         self.image_size = image_size
         self.in_channels = in_channels
-        self.steps = self.spatial_steps_of_layers()
-        self.min_size = min_input_size(self.steps)
-
-    def spatial_steps_of_layers(self):
-        raise NotImplementedError
+        self.steps = steps
+        self.min_size = min_input_size(steps)
 
     def check_input(self, X):
         """Raise a ``ValueError`` if ``X`` has the wrong rank, channels, height or width;

@@ -22,6 +22,8 @@ or ``make reproduce CHAPTER=08``. The exit status is 1 when a difference exceeds
 tolerance or the runs do not pair up.
 """
 import argparse
+import contextlib
+import os
 import re
 import shutil
 import sys
@@ -35,6 +37,10 @@ from .frameworks import FRAMEWORKS
 # library versions) computes in another order and drifts apart over the epochs: a few
 # thousandths for short runs, a point or more for long unsteady ones.
 DEFAULT_TOLERANCE = 0.01
+# What decides a run's size (d2lmini.config); other D2LMINI_ settings (the data folder, the
+# seed) are the reader's and stay.
+BUDGET_VARIABLES = ("D2LMINI_QUICK", "D2LMINI_MAX_EXAMPLES", "D2LMINI_MAX_TEST_EXAMPLES",
+                    "D2LMINI_MAX_EPOCHS")
 
 SUMMARY = re.compile(
     r"loss (?P<loss>[\d.]+|nan|inf), train acc (?P<train>[\d.]+), test acc (?P<test>[\d.]+), "
@@ -177,10 +183,27 @@ def rerun(path, framework=None, timeout=None, log=print):
         return nbformat.read(copy, as_version=4)
 
 
-def main(argv=None):
-    import os
+@contextlib.contextmanager
+def budget_environment(budget):
+    """Within the block, the budget variables (and only they) are ``budget``'s; the kernel
+    a notebook runs in inherits them. The environment is restored afterwards."""
+    saved = {k: os.environ.get(k) for k in BUDGET_VARIABLES}
+    for name in BUDGET_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ.update(budget)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m d2lmini.reproduce",
+                                description=__doc__.split("\n\n")[0])
     p.add_argument("notebook", help="a chapter, e.g. notebooks/08-lenet.ipynb")
     p.add_argument("--framework", choices=FRAMEWORKS,
                    help="re-run only this framework's runs (and the shared cells)")
@@ -190,8 +213,9 @@ def main(argv=None):
     p.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: none)")
     args = p.parse_args(argv)
     from .execute import missing_jupyter
-    if missing_jupyter():
-        p.error(missing_jupyter())
+    missing = missing_jupyter()
+    if missing:
+        p.error(missing)
     path = Path(args.notebook)
     if path.suffix != ".ipynb" or not path.is_file():
         p.error(f"{path} is not a notebook file (.ipynb)")
@@ -204,15 +228,11 @@ def main(argv=None):
         budget = chapter_budget(old)
     except ValueError as e:
         p.error(str(e))
-    stray = sorted(k for k in os.environ if k.startswith("D2LMINI_") and k not in budget
-                   and k != "D2LMINI_SEED")
-    for name in stray:  # the committed runs' budget, not this shell's
-        os.environ.pop(name)
-    os.environ.update(budget)
     print(f"{path.name}: {len(old)} committed runs; budget "
           f"{' '.join(f'{k}={v}' for k, v in budget.items()) or 'none (all the data)'}")
-    new = [s for s in summaries(rerun(path, args.framework, args.timeout))
-           if s.framework in wanted]
+    with budget_environment(budget):  # the committed runs' budget, not this shell's
+        new = [s for s in summaries(rerun(path, args.framework, args.timeout))
+               if s.framework in wanted]
     table, ok = compare(old, new, args.tolerance)
     print(table)
     print(f"{'all within' if ok else 'NOT all within'} the tolerance of {args.tolerance}")

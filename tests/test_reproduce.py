@@ -76,3 +76,14 @@ def test_without_jupyter_the_commands_say_what_to_install(monkeypatch, capsys):
             main(["notebooks/08-lenet.ipynb"] + (["--framework", "pytorch"]))
         assert e.value.code == 2
         assert "pip install nbclient ipykernel" in capsys.readouterr().err
+
+
+def test_the_budget_is_set_for_the_rerun_only_and_other_settings_stay(monkeypatch):
+    import os
+    monkeypatch.setenv("D2LMINI_QUICK", "1")
+    monkeypatch.setenv("D2LMINI_DATA_DIR", "/data")
+    with reproduce.budget_environment({"D2LMINI_MAX_EPOCHS": "3"}):
+        assert "D2LMINI_QUICK" not in os.environ           # this shell's budget is not the run's
+        assert os.environ["D2LMINI_MAX_EPOCHS"] == "3"
+        assert os.environ["D2LMINI_DATA_DIR"] == "/data"   # where the data are stays
+    assert os.environ["D2LMINI_QUICK"] == "1" and "D2LMINI_MAX_EPOCHS" not in os.environ

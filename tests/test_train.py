@@ -90,7 +90,7 @@ def test_the_watch_stops_at_the_first_bad_step_of_its_window():
                       check_every=5)
     with pytest.raises(NonFiniteLossError, match="inf at step 43"):
         for i, loss in enumerate([2.0, 1.9, float("inf"), 1.8, 1.7]):
-            watch.after_step(i, loss, lambda: (1.9, 0.5))
+            watch.after_step(i, loss, loss_sum=1.9 * (i + 1), correct=i, n=i + 1)
     assert watch.step == 45  # it looked once, after the fifth step of the window
 
 

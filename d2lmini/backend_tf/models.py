@@ -58,10 +58,7 @@ class CheckedSequential(netsummary.CheckedInput, keras.Sequential):
     def __init__(self, *layers, name="network", image_size=None, in_channels=1):
         super().__init__([keras.Input((image_size, image_size, in_channels)), *layers],
                          name=name)
-        self._remember(name, image_size, in_channels)
-
-    def spatial_steps_of_layers(self):
-        return spatial_steps(self)
+        self._remember(name, image_size, in_channels, spatial_steps(self))
 
     def __call__(self, inputs, *args, **kwargs):
         # Checked here rather than in call(), where Keras would wrap the error in its own

@@ -38,11 +38,9 @@ def evaluate_accuracy(net, data_iter, device=None):
 def _weights_device(net):
     """Where the first weight of ``net`` lives, e.g. '/CPU:0'; try_gpu() when it has none."""
     variables = getattr(net, "variables", None)
-    if not variables:
-        return resolve_device(None)
-    v = variables[0]
+    v = variables[0] if variables else None
     v = getattr(v, "value", v)  # a Keras 3 Variable holds a tf.Variable
-    spec = tf.DeviceSpec.from_string(getattr(v, "device", "") or "")
+    spec = tf.DeviceSpec.from_string(getattr(v, "device", None) or "")
     return f"/{spec.device_type}:{spec.device_index or 0}" if spec.device_type else resolve_device(None)
 
 
@@ -266,13 +264,13 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
             load=lambda path: _load_checkpoint(path, net, optimizer),
             read_losses=lambda window: tf.stack(window).numpy().tolist())
         settings = {"shapes": {str(i): list(v.shape) for i, v in enumerate(net.variables)},
-                    "precision": dtype_name or "float32", "precision_note": precision_note,
+                    "precision": dtype_name or "float32",
                     "architecture": checkpoints.fingerprint(_architecture(net))}
         try:
             result = loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
                               framework="tensorflow", device=device, settings=settings,
-                              checkpoint=checkpoint, verbose=verbose,
-                              precision_line=precision_note if amp is not False else None,
+                              precision_note=precision_note, checkpoint=checkpoint,
+                              verbose=verbose, show_precision=amp is not False,
                               extra={"seed": seed},
                               batch_shape=lambda: (tuple(X0.shape[1:3]), int(X0.shape[0])))
         finally:
@@ -330,7 +328,7 @@ def _train_epoch(train_iter, step, watch):
         loss_sum += loss * batch
         correct += right
         n += batch
-        watch.after_step(i, loss, lambda: (float(loss_sum) / n, int(correct) / n))
+        watch.after_step(i, loss, loss_sum, correct, n)
     return float(loss_sum) / max(n, 1), int(correct) / max(n, 1), n
 
 

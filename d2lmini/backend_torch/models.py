@@ -49,10 +49,7 @@ class CheckedSequential(netsummary.CheckedInput, nn.Sequential):
 
     def __init__(self, *layers, name="network", image_size=None, in_channels=1):
         super().__init__(*layers)
-        self._remember(name, image_size, in_channels)
-
-    def spatial_steps_of_layers(self):
-        return spatial_steps(self)
+        self._remember(name, image_size, in_channels, spatial_steps(self))
 
     def forward(self, X):
         self.check_input(X)

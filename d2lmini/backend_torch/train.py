@@ -94,7 +94,7 @@ def _reset(net):
     """Draw every layer's parameters afresh with its own initialization (biases, batch-norm
     scales and statistics), so that the seed decides all of them, however ``net`` was made."""
     for module in net.modules():
-        if hasattr(module, "reset_parameters") and not _has_lazy(module):
+        if hasattr(module, "reset_parameters"):  # a lazy layer without shapes skips it
             module.reset_parameters()
 
 
@@ -203,12 +203,11 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         torch.manual_seed(seed)
         steps, settings = _setup(net, train_iter, test_iter, lr, device, dtype_name,
                                  autocast_dtype, channels_last)
-        settings["precision_note"] = precision_note
         try:
             return loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
                             framework="pytorch", device=device, settings=settings,
-                            checkpoint=checkpoint, verbose=verbose,
-                            precision_line=precision_note if amp is not False else None,
+                            precision_note=precision_note, checkpoint=checkpoint,
+                            verbose=verbose, show_precision=amp is not False,
                             extra={"seed": seed, "channels_last": channels_last,
                                    **({"tf32": tf32} if tf32 else {})},
                             batch_shape=lambda: _batch_shape(train_iter))
@@ -279,7 +278,7 @@ def _train_epoch(net, batches, step, watch, device, channels_last):
             loss_sum += loss * y.shape[0]
             correct += accuracy(y_hat, y)
         n += y.shape[0]
-        watch.after_step(i, loss, lambda: (loss_sum.item() / n, correct.item() / n))
+        watch.after_step(i, loss, loss_sum, correct, n)
     return loss_sum.item() / max(n, 1), correct.item() / max(n, 1), n
 
 
