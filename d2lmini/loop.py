@@ -24,6 +24,9 @@ from .training import NonFiniteLossError, Progress, TrainResult, first_nonfinite
 # How many steps may pass between two looks at the loss values: each look waits for the
 # device, so we look rarely (on a GPU, reading every step's loss would stall the pipeline).
 CHECK_EVERY = 50
+# ... but at least this often, so that a slow step (a large network on a CPU takes seconds)
+# does not leave the progress bar still for minutes.
+CHECK_SECONDS = 10.0
 
 
 @dataclasses.dataclass
@@ -52,8 +55,9 @@ class StepWatch:
 
     A look reads the window of losses (one wait for the device), stops training with
     :class:`~d2lmini.training.NonFiniteLossError` if one is NaN or infinite, and gives the
-    progress display a point. Looks happen every :data:`CHECK_EVERY` steps, at each point
-    of the plot, and at the end of the epoch.
+    progress display a point. Looks happen every :data:`CHECK_EVERY` steps or
+    :data:`CHECK_SECONDS` seconds, whichever comes first, at each point of the plot, and at
+    the end of the epoch; a look made for the time moves the progress bar, not the plot.
 
     >>> watch = StepWatch(Progress(1, 3, enabled=False), epoch=0, step=0, read=list)
     >>> for i, loss in enumerate([2.3, 2.1, float("nan")]):
@@ -63,9 +67,11 @@ class StepWatch:
     d2lmini.training.NonFiniteLossError: the training loss became nan at step 3: ...
     """
 
-    def __init__(self, progress, epoch, step, read, check_every=CHECK_EVERY):
+    def __init__(self, progress, epoch, step, read, check_every=CHECK_EVERY,
+                 check_seconds=CHECK_SECONDS):
         self.progress, self.epoch, self.step, self.read = progress, epoch, step, read
-        self.check_every, self.window = check_every, []
+        self.check_every, self.check_seconds, self.window = check_every, check_seconds, []
+        self.last_look = time.monotonic()
 
     def after_step(self, i, loss, loss_sum, correct, n):
         """Note step ``i`` (0-based, in this epoch) and its loss (a 0-d tensor).
@@ -76,17 +82,19 @@ class StepWatch:
         """
         self.window.append(loss)
         self.step += 1
-        last = i + 1 == self.progress.num_batches
-        if len(self.window) >= self.check_every or last or \
-                (i + 1) % self.progress.batches_per_point() == 0:
+        point = i + 1 == self.progress.num_batches or \
+            (i + 1) % self.progress.batches_per_point() == 0
+        late = time.monotonic() - self.last_look >= self.check_seconds
+        if point or late or len(self.window) >= self.check_every:
             bad = first_nonfinite(self.read(self.window), self.step - len(self.window) + 1)
             if bad is not None:
                 raise NonFiniteLossError(
                     f"the training loss became {bad[1]} at step {bad[0]}: training stopped. "
                     "The learning rate is probably too high for this network (try dividing "
                     "it by 10), or the input holds NaNs.")
-            self.window = []
-            self.progress.batch(self.epoch, i, float(loss_sum) / n, int(correct) / n)
+            self.window, self.last_look = [], time.monotonic()
+            self.progress.batch(self.epoch, i, float(loss_sum) / n, int(correct) / n,
+                                plot=point)
 
 
 def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device, settings,

@@ -228,12 +228,13 @@ class Progress:
         """How many batches apart the training curves get a new point (five per epoch)."""
         return max(1, self.num_batches // 5)
 
-    def batch(self, epoch, i, loss, acc):
-        """Report batch ``i`` (0-based) of ``epoch`` (0-based) with running averages."""
+    def batch(self, epoch, i, loss, acc, plot=True):
+        """Report batch ``i`` (0-based) of ``epoch`` (0-based) with running averages; with
+        ``plot=False`` only the progress bar moves (the plot keeps its points per epoch)."""
         if self.bar is not None:
             self.bar.update(epoch * self.num_batches + i + 1 - self.bar.n)
             self.bar.set_postfix(epoch=epoch + 1, loss=f"{loss:.3f}", acc=f"{acc:.3f}")
-        if self.animator is not None:
+        if self.animator is not None and plot:
             self.animator.add(epoch + (i + 1) / self.num_batches, (loss, acc, None))
 
     def epoch(self, epoch, test_acc):

@@ -94,6 +94,31 @@ def test_the_watch_stops_at_the_first_bad_step_of_its_window():
     assert watch.step == 45  # it looked once, after the fifth step of the window
 
 
+def test_the_watch_looks_after_check_seconds_even_within_a_window():
+    """Slow steps (seconds each on a CPU) still move the progress bar: a look is due when
+    ``check_seconds`` have passed, however few steps the window holds."""
+    from d2lmini.loop import StepWatch
+    from d2lmini.training import Progress
+
+    class Bar(Progress):
+        def __init__(self):
+            super().__init__(1, 100, enabled=False)
+            self.reported = []
+
+        def batch(self, epoch, i, loss, acc, plot=True):
+            self.reported.append((i, plot))
+
+    reads = []
+    for seconds, expected in [(3600.0, []), (0.0, [(0, False), (1, False), (2, False)])]:
+        bar = Bar()
+        watch = StepWatch(bar, epoch=0, step=0, read=lambda w: reads.append(len(w)) or w,
+                          check_every=50, check_seconds=seconds)
+        for i in range(3):
+            watch.after_step(i, 2.0, loss_sum=2.0 * (i + 1), correct=i, n=i + 1)
+        assert bar.reported == expected, f"check_seconds={seconds}"
+    assert reads == [1, 1, 1], "each timely look reads only the steps since the last one"
+
+
 @pytest.mark.parametrize("device", ["cuda:7", "tpu", "gpu:3"])
 def test_unknown_or_missing_device_is_a_value_error(device):
     with pytest.raises(ValueError, match="device"):
