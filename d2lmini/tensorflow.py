@@ -17,6 +17,7 @@ from .backend_tf.data import *  # noqa: E402,F401,F403
 from .backend_tf.train import *  # noqa: E402,F401,F403
 from .backend_tf.models import *  # noqa: E402,F401,F403
 from .backend_tf.cifar10 import *  # noqa: E402,F401,F403
+from .backend_tf.movie_reviews import *  # noqa: E402,F401,F403
 from .backend_tf.augment import *  # noqa: E402,F401,F403
 from .backend_tf.compat import *  # noqa: E402,F401,F403 (d2l's aliases: d2l.tensor, ...)
 from .config import budget, quick_mode  # noqa: E402,F401

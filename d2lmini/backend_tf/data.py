@@ -48,11 +48,8 @@ class ArrayLoader(loading.PassCounter, tf.data.Dataset):
 
     def __init__(self, images, labels, batch_size, shuffle=False, resize=None,
                  total_examples=None, seed=0, device=None):
-        images = loading.check_arrays(images, labels)
-        if images.ndim == 3:
-            images = images[..., np.newaxis]
+        images = self._prepare(images, labels, resize)
         self.batch_size = loading.check_batch_size(batch_size)
-        self.image_size = loading.check_resize(resize, images.shape[1:3])
         # Not called ``shuffle``: that name is tf.data.Dataset's method.
         self.shuffles, self.seed = shuffle, seed
         self._passes = [0]  # one counter, shared with the copies on() makes
@@ -73,6 +70,16 @@ class ArrayLoader(loading.PassCounter, tf.data.Dataset):
                         .prefetch(tf.data.AUTOTUNE)
                         .with_options(_pipeline_options()))
         super().__init__(self.dataset._variant_tensor)  # a tf.data.Dataset of that pipeline
+
+    def _prepare(self, images, labels, resize):
+        """Check the arrays and set :attr:`image_size`; return the images as the uint8
+        array the batches are cut from, (N, H, W, C). A loader of other data (token ids)
+        overrides this and :meth:`transform`."""
+        images = loading.check_arrays(images, labels)
+        if images.ndim == 3:
+            images = images[..., np.newaxis]
+        self.image_size = loading.check_resize(resize, images.shape[1:3])
+        return images
 
     def _inputs(self):  # tf.data.Dataset's interface: the datasets this one is made of
         return [self.dataset]

@@ -41,17 +41,24 @@ class ArrayLoader(loading.PassCounter):
 
     def __init__(self, images, labels, batch_size, shuffle=False, resize=None,
                  total_examples=None, seed=0, device=None):
-        images = loading.check_arrays(images, labels)
-        x = torch.from_numpy(images.copy())
-        self.images = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2).contiguous()
+        self.images = self._prepare(images, labels, resize)
         self.labels = torch.from_numpy(np.asarray(labels, dtype=np.int64).copy())
         self.batch_size = loading.check_batch_size(batch_size)
-        self.image_size = loading.check_resize(resize, self.images.shape[2:])
         self.shuffle, self.seed = shuffle, seed
         self._passes = [0]  # one counter, shared with the copies on() makes
         self.num_examples = len(self.labels)
         self.total_examples = total_examples or self.num_examples
         self.device = torch.device(device or "cpu")
+
+    def _prepare(self, images, labels, resize):
+        """Check the arrays and set :attr:`image_size`; return the images as the uint8
+        tensor the batches are cut from, (N, C, H, W). A loader of other data (token ids)
+        overrides this and :meth:`transform`."""
+        images = loading.check_arrays(images, labels)
+        x = torch.from_numpy(images.copy())
+        x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2).contiguous()
+        self.image_size = loading.check_resize(resize, x.shape[2:])
+        return x
 
     def __len__(self):
         return math.ceil(self.num_examples / self.batch_size)
