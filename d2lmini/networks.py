@@ -20,7 +20,7 @@ imports the backend it is asked for, when it is asked.
 >>> by_builder("resnet18").key, NETWORKS["resnet"].title
 ('resnet', 'ResNet-18')
 >>> NETWORKS["nin-relu-scores"].base, NETWORKS["nin-relu-scores"].kwargs
-('nin', {'relu_scores': True})
+('nin', {'relu_scores': True, 'batch_norm': False})
 >>> [n.key for n in chapter_networks()]
 ['lenet', 'alexnet', 'vgg', 'nin', 'googlenet', 'resnet', 'densenet']
 """
@@ -100,10 +100,15 @@ NETWORKS = _table(
             kwargs={"conv_arch": ((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))},
             image_size=224, batch_size=128, lr=0.05, epochs=10),
     Network(key="nin", title="NiN", builder="nin", chapter="11-nin",
-            image_size=224, batch_size=128, lr=0.1, epochs=10),
-    # NiN's first design, with a ReLU on its class scores: the chapter shows its silent classes.
+            image_size=160, batch_size=128, lr=0.1, epochs=10),
+    # NiN's first design (d2l's), with a ReLU on its class scores and no batch norm: the
+    # chapter shows its silent classes.
     Network(key="nin-relu-scores", title="NiN, ReLU on the scores", builder="nin",
-            kwargs={"relu_scores": True}, chapter="11-nin", variant_of="nin",
+            kwargs={"relu_scores": True, "batch_norm": False}, chapter="11-nin",
+            variant_of="nin", image_size=224, batch_size=128, lr=0.1, epochs=10),
+    # Its second: no ReLU on the scores, still no batch norm; the chapter shows it unsteady.
+    Network(key="nin-no-bn", title="NiN without batch norm", builder="nin",
+            kwargs={"batch_norm": False}, chapter="11-nin", variant_of="nin",
             image_size=224, batch_size=128, lr=0.1, epochs=10),
     Network(key="googlenet", title="GoogLeNet", builder="googlenet", chapter="12-googlenet",
             image_size=96, batch_size=128, lr=0.1, epochs=10),

@@ -168,49 +168,61 @@ def vgg(conv_arch, num_classes=10, in_channels=1, image_size=224):
         name="vgg", in_channels=in_channels, image_size=image_size)
 
 
-def nin_block(in_channels, out_channels, kernel_size, strides, padding, final_relu=True):
+def nin_block(in_channels, out_channels, kernel_size, strides, padding,
+              final_relu=True, batch_norm=True):
     """A Network-in-Network block: one convolution, then two 1x1 convolutions, with ReLUs.
 
     The 1x1 convolutions act as a small fully connected network applied at every pixel.
     ``padding`` is ``'same'`` or ``'valid'`` (PyTorch: pixels per side). With
-    ``final_relu=False`` the last 1x1 convolution has no ReLU, so its outputs can be negative.
+    ``batch_norm=True`` each ReLU's input is batch-normalized first (convolution, batch
+    norm, ReLU; PyTorch's epsilon and running-average momentum). With ``final_relu=False``
+    the last 1x1 convolution has neither, so its outputs can be negative.
 
-    >>> nin_block(1, 8, 5, 1, "same")(tf.zeros((1, 28, 28, 1))).shape
-    TensorShape([1, 28, 28, 8])
-    >>> nin_block(1, 8, 5, 1, "same", final_relu=False).layers[-1].activation.__name__
-    'linear'
+    >>> nin_block(1, 8, 5, 1, "same")(tf.zeros((2, 28, 28, 1))).shape
+    TensorShape([2, 28, 28, 8])
+    >>> type(nin_block(1, 8, 5, 1, "same", final_relu=False).layers[-1]).__name__
+    'Conv2D'
     """
-    return keras.Sequential([
-        layers.Conv2D(out_channels, kernel_size, strides=strides, padding=padding,
-                      activation="relu"),
-        layers.Conv2D(out_channels, kernel_size=1, activation="relu"),
-        layers.Conv2D(out_channels, kernel_size=1, activation="relu" if final_relu else None)])
+    def conv(kernel_size, strides, padding, relu):
+        block = [layers.Conv2D(out_channels, kernel_size, strides=strides, padding=padding)]
+        if relu:  # the batch norm centres the ReLU's input, so few channels start dead
+            block += ([layers.BatchNormalization(momentum=0.9, epsilon=1e-5)]
+                      if batch_norm else [])
+            block.append(layers.ReLU())
+        return block
+
+    return keras.Sequential([*conv(kernel_size, strides, padding, relu=True),
+                             *conv(1, 1, "valid", relu=True),
+                             *conv(1, 1, "valid", relu=final_relu)])
 
 
-def nin(num_classes=10, in_channels=1, relu_scores=False):
+def nin(num_classes=10, in_channels=1, relu_scores=False, batch_norm=True):
     """Network in Network (Lin et al., 2014): NiN blocks and global average pooling.
 
     Three NiN blocks (96, 256, 384 channels; first kernel 11x11 stride 4) each followed by
     3x3 stride-2 max pooling, dropout 0.5, then a block with ``num_classes`` channels whose
     global average is the output: no dense layer. Takes any input of at least 67x67
-    (the chapter uses 224x224). The last block has no final ReLU, so that a class score can
-    be negative and always receives a gradient; ``relu_scores=True`` restores that ReLU
-    (d2l's design), under which whole classes can fall silent (chapter "NiN").
+    (the chapter uses 160x160). Two changes to the original design (chapter "NiN"): the
+    last block has no final ReLU, so that a class score can be negative and always
+    receives a gradient (``relu_scores=True`` restores it); and every ReLU's input is
+    batch-normalized (``batch_norm=False`` leaves that out). ``relu_scores=True,
+    batch_norm=False`` is d2l's design, under which whole classes can fall silent.
 
-    >>> nin()(tf.zeros((1, 224, 224, 1))).shape
-    TensorShape([1, 10])
+    >>> nin()(tf.zeros((2, 224, 224, 1))).shape
+    TensorShape([2, 10])
     """
     return CheckedSequential(
-        nin_block(in_channels, 96, kernel_size=11, strides=4, padding="valid"),
+        nin_block(in_channels, 96, kernel_size=11, strides=4, padding="valid",
+                  batch_norm=batch_norm),
         layers.MaxPool2D(pool_size=3, strides=2),
-        nin_block(96, 256, kernel_size=5, strides=1, padding="same"),
+        nin_block(96, 256, kernel_size=5, strides=1, padding="same", batch_norm=batch_norm),
         layers.MaxPool2D(pool_size=3, strides=2),
-        nin_block(256, 384, kernel_size=3, strides=1, padding="same"),
+        nin_block(256, 384, kernel_size=3, strides=1, padding="same", batch_norm=batch_norm),
         layers.MaxPool2D(pool_size=3, strides=2),
         layers.Dropout(0.5),
         # The class scores: without a final ReLU they may be negative (see relu_scores).
         nin_block(384, num_classes, kernel_size=3, strides=1, padding="same",
-                  final_relu=relu_scores),
+                  final_relu=relu_scores, batch_norm=batch_norm),
         layers.GlobalAveragePooling2D(),
         layers.Flatten(), name="nin", in_channels=in_channels)
 

@@ -161,51 +161,60 @@ def vgg(conv_arch, num_classes=10, in_channels=1, image_size=224):
         name="vgg", in_channels=in_channels, image_size=image_size)
 
 
-def nin_block(in_channels, out_channels, kernel_size, strides, padding, final_relu=True):
+def nin_block(in_channels, out_channels, kernel_size, strides, padding,
+              final_relu=True, batch_norm=True):
     """A Network-in-Network block: one convolution, then two 1x1 convolutions, with ReLUs.
 
     The 1x1 convolutions act as a small fully connected network applied at every pixel.
     ``padding`` is in pixels per side (Keras: ``'same'`` or ``'valid'``). With
-    ``final_relu=False`` the last 1x1 convolution has no ReLU, so its outputs can be negative.
+    ``batch_norm=True`` each ReLU's input is batch-normalized first (convolution, batch
+    norm, ReLU). With ``final_relu=False`` the last 1x1 convolution has neither, so its
+    outputs can be negative.
 
-    >>> nin_block(1, 8, 5, 1, 2)(torch.zeros(1, 1, 28, 28)).shape
-    torch.Size([1, 8, 28, 28])
+    >>> nin_block(1, 8, 5, 1, 2)(torch.zeros(2, 1, 28, 28)).shape
+    torch.Size([2, 8, 28, 28])
     >>> nin_block(1, 8, 5, 1, 2, final_relu=False)[-1]
     Conv2d(8, 8, kernel_size=(1, 1), stride=(1, 1))
     """
-    block = [nn.Conv2d(in_channels, out_channels, kernel_size, stride=strides, padding=padding),
-             nn.ReLU(),
-             nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
-             nn.Conv2d(out_channels, out_channels, kernel_size=1)]
-    if final_relu:
-        block.append(nn.ReLU())
-    return nn.Sequential(*block)
+    def conv(c_in, kernel_size, strides, padding, relu):
+        layers = [nn.Conv2d(c_in, out_channels, kernel_size, stride=strides, padding=padding)]
+        if relu:  # the batch norm centres the ReLU's input, so few channels start dead
+            layers += [nn.BatchNorm2d(out_channels)] if batch_norm else []
+            layers.append(nn.ReLU())
+        return layers
+
+    return nn.Sequential(*conv(in_channels, kernel_size, strides, padding, relu=True),
+                         *conv(out_channels, 1, 1, 0, relu=True),
+                         *conv(out_channels, 1, 1, 0, relu=final_relu))
 
 
-def nin(num_classes=10, in_channels=1, relu_scores=False):
+def nin(num_classes=10, in_channels=1, relu_scores=False, batch_norm=True):
     """Network in Network (Lin et al., 2014): NiN blocks and global average pooling.
 
     Three NiN blocks (96, 256, 384 channels; first kernel 11x11 stride 4) each followed by
     3x3 stride-2 max pooling, dropout 0.5, then a block with ``num_classes`` channels whose
     global average is the output: no dense layer. Takes any input of at least 67x67
-    (the chapter uses 224x224). The last block has no final ReLU, so that a class score can
-    be negative and always receives a gradient; ``relu_scores=True`` restores that ReLU
-    (d2l's design), under which whole classes can fall silent (chapter "NiN").
+    (the chapter uses 160x160). Two changes to the original design (chapter "NiN"): the
+    last block has no final ReLU, so that a class score can be negative and always
+    receives a gradient (``relu_scores=True`` restores it); and every ReLU's input is
+    batch-normalized (``batch_norm=False`` leaves that out). ``relu_scores=True,
+    batch_norm=False`` is d2l's design, under which whole classes can fall silent.
 
-    >>> nin()(torch.zeros(1, 1, 224, 224)).shape
-    torch.Size([1, 10])
+    >>> nin()(torch.zeros(2, 1, 224, 224)).shape
+    torch.Size([2, 10])
     """
     return CheckedSequential(
-        nin_block(in_channels, 96, kernel_size=11, strides=4, padding=0),
+        nin_block(in_channels, 96, kernel_size=11, strides=4, padding=0,
+                  batch_norm=batch_norm),
         nn.MaxPool2d(3, stride=2),
-        nin_block(96, 256, kernel_size=5, strides=1, padding=2),
+        nin_block(96, 256, kernel_size=5, strides=1, padding=2, batch_norm=batch_norm),
         nn.MaxPool2d(3, stride=2),
-        nin_block(256, 384, kernel_size=3, strides=1, padding=1),
+        nin_block(256, 384, kernel_size=3, strides=1, padding=1, batch_norm=batch_norm),
         nn.MaxPool2d(3, stride=2),
         nn.Dropout(0.5),
         # The class scores: without a final ReLU they may be negative (see relu_scores).
         nin_block(384, num_classes, kernel_size=3, strides=1, padding=1,
-                  final_relu=relu_scores),
+                  final_relu=relu_scores, batch_norm=batch_norm),
         nn.AdaptiveAvgPool2d((1, 1)),
         nn.Flatten(), name="nin", in_channels=in_channels)
 
