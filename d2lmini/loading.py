@@ -54,6 +54,32 @@ def check_tokens(tokens, labels):
     return tokens
 
 
+
+def prepare_tokens(loader, tokens, labels, resize=None):
+    """The framework-free half of a token loader's ``_prepare``: refuse ``resize``, check
+    the ids (:func:`check_tokens`), and set ``loader.sequence_length`` and
+    ``loader.image_size``; return the checked (N, L) array.
+
+    ``train_ch6``'s run record reads ``image_size`` as (height, width): for sentences it is
+    one row of ``L`` tokens.
+
+    >>> class Loader: pass
+    >>> loader = Loader()
+    >>> prepare_tokens(loader, np.array([[5, 2, 0]]), [1]).shape, loader.image_size
+    ((1, 3), (1, 3))
+    >>> prepare_tokens(loader, np.array([[5, 2, 0]]), [1], resize=96)
+    Traceback (most recent call last):
+    ...
+    ValueError: resize is for images; sentences keep their max_len tokens, got resize=96
+    """
+    if resize is not None:
+        raise ValueError(f"resize is for images; sentences keep their max_len tokens, "
+                         f"got resize={resize!r}")
+    tokens = check_tokens(tokens, labels)
+    loader.sequence_length = tokens.shape[1]
+    loader.image_size = (1, loader.sequence_length)
+    return tokens
+
 class PassCounter:
     """The epoch count of a shuffled loader. A loader sets ``self._passes = [0]`` once; the
     copies that its ``on(device)`` makes share that list, hence the count."""

@@ -17,13 +17,7 @@ class _TokenLoader(ArrayLoader):
     """
 
     def _prepare(self, tokens, labels, resize):
-        if resize is not None:
-            raise ValueError(f"resize is for images; sentences keep their max_len tokens, "
-                             f"got resize={resize!r}")
-        tokens = loading.check_tokens(tokens, labels)
-        self.sequence_length = tokens.shape[1]
-        # train_ch6's run record reads image_size as (height, width): here one row of tokens.
-        self.image_size = (1, self.sequence_length)
+        tokens = loading.prepare_tokens(self, tokens, labels, resize)
         return tokens.astype(np.int32)  # Keras' Embedding takes int32 ids
 
     def transform(self, X, y):

@@ -18,13 +18,7 @@ class _TokenLoader(ArrayLoader):
     """
 
     def _prepare(self, tokens, labels, resize):
-        if resize is not None:
-            raise ValueError(f"resize is for images; sentences keep their max_len tokens, "
-                             f"got resize={resize!r}")
-        tokens = loading.check_tokens(tokens, labels)
-        self.sequence_length = tokens.shape[1]
-        # train_ch6's run record reads image_size as (height, width): here one row of tokens.
-        self.image_size = (1, self.sequence_length)
+        tokens = loading.prepare_tokens(self, tokens, labels, resize)
         return torch.from_numpy(tokens.astype(np.int64))  # a copy: the arrays stay read-only
 
     def transform(self, X):
