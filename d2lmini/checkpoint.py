@@ -62,7 +62,8 @@ def atomic_write(path, write):
     return path
 
 
-def new_record(lr, batch_size, train_examples, shapes, precision, architecture=None):
+def new_record(lr, batch_size, train_examples, shapes, precision, architecture=None,
+               optimizer="sgd"):
     """The bookkeeping of a fresh run: no epoch done yet, and the settings it must keep.
 
     ``architecture`` is a fingerprint of the model's layers and their settings (a short
@@ -80,7 +81,8 @@ def new_record(lr, batch_size, train_examples, shapes, precision, architecture=N
         "settings": {"lr": float(lr), "batch_size": batch_size,
                      "train_examples": train_examples,
                      "shapes": {k: list(v) for k, v in shapes.items()},
-                     "precision": precision, "architecture": architecture},
+                     "precision": precision, "architecture": architecture,
+                     "optimizer": optimizer},
     }
 
 
@@ -110,16 +112,18 @@ def check_compatible(record, settings, path):
 
     ``settings`` is this run's ``new_record(...)["settings"]``. A run may ask for more
     epochs than the checkpointed one (that continues training), but not change the model,
-    the learning rate, the batch size, the data or the precision.
+    the learning rate, the optimizer, the batch size, the data or the precision.
     """
     if record.get("format") != FORMAT:
         raise ValueError(f"{path} is not a d2lmini checkpoint of format {FORMAT}; delete it "
                          "or pass another checkpoint path")
     old = record["settings"]
-    for key in ("lr", "batch_size", "train_examples", "precision", "shapes", "architecture"):
+    defaults = {"optimizer": "sgd"}  # checkpoints from before the choice trained with SGD
+    for key in ("lr", "optimizer", "batch_size", "train_examples", "precision", "shapes",
+                "architecture"):
         if key == "architecture" and None in (old.get(key), settings.get(key)):
             continue  # a checkpoint from before fingerprints, or a model without one
-        if old.get(key) != settings.get(key):
+        if old.get(key, defaults.get(key)) != settings.get(key, defaults.get(key)):
             what = {"shapes": "the model's parameter shapes",
                     "architecture": "the model's layers (types or settings)"}.get(
                 key, f"{key}={old.get(key)!r} (now {settings.get(key)!r})")

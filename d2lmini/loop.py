@@ -116,8 +116,9 @@ def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device,
     framework, device : str
         For the result: ``"pytorch"`` or ``"tensorflow"``, and where it ran.
     settings : dict
-        ``shapes`` (weight shapes), ``precision`` (the dtype name) and ``architecture``
-        (a fingerprint): what a checkpoint must match to be resumed.
+        ``shapes`` (weight shapes), ``precision`` (the dtype name), ``architecture``
+        (a fingerprint) and ``optimizer`` (its name, default ``"sgd"``): what a checkpoint
+        must match to be resumed.
     precision_note : str
         How the run computed, in words: the result's ``extra["precision"]``.
     checkpoint : str or path, optional
@@ -139,7 +140,8 @@ def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device,
     num_batches = len(train_iter)
     record = checkpoints.new_record(
         lr, getattr(train_iter, "batch_size", None), getattr(train_iter, "num_examples", None),
-        settings["shapes"], settings["precision"], settings["architecture"])
+        settings["shapes"], settings["precision"], settings["architecture"],
+        settings.get("optimizer", "sgd"))
     ckpt_path = _resume_path(checkpoint, verbose)
     if ckpt_path is not None and ckpt_path.exists():
         record = _resume(steps, ckpt_path, record, train_iter)
@@ -212,6 +214,9 @@ def _result(record, net, train_iter, test_iter, epochs, num_epochs, lr, framewor
     if (image_size is None or batch_size is None) and batch_shape is not None:
         shown_size, shown_batch = batch_shape()
         image_size, batch_size = image_size or shown_size, batch_size or shown_batch
+    length = getattr(train_iter, "sequence_length", None)  # a loader of token ids
+    if length is not None:
+        extra = {**extra, "sequence_length": int(length)}
     result = TrainResult(
         framework=framework, device=str(device), history=record["history"],
         examples_per_sec=seen / train_seconds if train_seconds else 0.0,

@@ -67,14 +67,22 @@ class TrainResult:
                 or self.epochs < self.requested_epochs)
 
     def conditions(self):
-        """What ran, in words: examples, epochs, image size, batch size."""
+        """What ran, in words: examples, epochs, image size (or sequence length), batch size.
+
+        >>> r = TrainResult("pytorch", "cpu", {}, 0.0, 9514, 9514, 1054, 1054, 10, 10,
+        ...                 (1, 64), 50, 0.001, 40.0, extra={"sequence_length": 64})
+        >>> r.conditions()
+        '9,514 train / 1,054 test examples, 10 epochs, 64-token sequences, batch 50'
+        """
         h, w = self.image_size
+        length = self.extra.get("sequence_length")  # token-id rows (text), not images
+        shape = f"{length}-token sequences" if length else f"{h}x{w} images"
         train = _part(self.train_examples, self.total_train_examples)
         test = _part(self.test_examples, self.total_test_examples)
         epochs = _part(self.epochs, self.requested_epochs)
         mode = "quick mode: " if self.quick else ("budget: " if self.budgeted else "")
         return (f"{mode}{train} train / {test} test examples, {epochs} epochs, "
-                f"{h}x{w} images, batch {self.batch_size}")
+                f"{shape}, batch {self.batch_size}")
 
     def summary(self):
         """The line ``train_ch6`` prints at the end."""
@@ -101,6 +109,8 @@ class TrainResult:
             head += f", seed {e['seed']}"
         precision = e.get("precision", "float32")
         what = f"{self.conditions()}, lr {self.lr:g}"
+        if e.get("optimizer", "sgd") != "sgd":
+            what += f" ({OPTIMIZER_NAMES[e['optimizer']]})"
         if precision != "float32":
             what += f", {precision}"
         if e.get("wall_seconds"):
@@ -285,9 +295,39 @@ def resolve_seed(seed):
     return seed
 
 
-def check_training_args(num_epochs, lr):
-    """Raise ``ValueError`` unless ``num_epochs`` is a positive int and ``lr`` positive."""
+def check_training_args(num_epochs, lr, optimizer="sgd"):
+    """Raise ``ValueError`` unless ``num_epochs`` is a positive int, ``lr`` positive and
+    ``optimizer`` one of :data:`OPTIMIZERS`."""
     if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs <= 0:
         raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
         raise ValueError(f"lr must be a positive number such as 0.1, got {lr!r}")
+    optimizer_settings(optimizer)
+
+
+# The optimizers train_ch6 offers, with the settings both frameworks are given explicitly,
+# because their defaults differ (Keras: Adam's epsilon 1e-7, Adadelta's rho 0.95 and
+# epsilon 1e-7; PyTorch: 1e-8, and 0.9 and 1e-6). Adadelta's are Zeiler's and Kim's
+# (rho 0.95, epsilon 1e-6); Adam's are Kingma and Ba's.
+OPTIMIZERS = {
+    "sgd": {},
+    "adam": {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8},
+    "adadelta": {"rho": 0.95, "epsilon": 1e-6},
+}
+OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adadelta": "Adadelta"}
+
+
+def optimizer_settings(optimizer):
+    """The settings of the optimizer named ``optimizer`` (a key of :data:`OPTIMIZERS`).
+
+    >>> optimizer_settings("adadelta")
+    {'rho': 0.95, 'epsilon': 1e-06}
+    >>> optimizer_settings("Adam")
+    Traceback (most recent call last):
+    ...
+    ValueError: optimizer must be one of 'sgd', 'adam', 'adadelta' (lower case); got 'Adam'
+    """
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
+        names = ", ".join(repr(n) for n in OPTIMIZERS)
+        raise ValueError(f"optimizer must be one of {names} (lower case); got {optimizer!r}")
+    return dict(OPTIMIZERS[optimizer])

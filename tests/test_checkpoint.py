@@ -63,17 +63,19 @@ def weights_of(backend, result, net):
 
 
 # The torch loop iterates once per epoch; the TF loop also peeks at one batch first.
+# Adam carries state between steps (two moments per weight): a resumed run must restore it.
+@pytest.mark.parametrize("optimizer, lr", [("sgd", 0.1), ("adam", 0.01)])
 @pytest.mark.parametrize("backend, make_net, epoch2_call", [(d2l, net_torch, 2),
                                                             (d2ltf, net_tf, 3)],
                          ids=["pytorch", "tensorflow"])
 def test_interrupted_run_resumes_to_the_same_result(tiny, tmp_path, backend, make_net,
-                                                    epoch2_call, capsys):
+                                                    epoch2_call, optimizer, lr, capsys):
     device = backend.try_gpu()
     keras.utils.set_random_seed(0)  # tf.data's shuffle order depends on the global seed too
     train_iter, test_iter = backend.load_data_fashion_mnist(64)
     net = make_net()
     full = backend.train_ch6(net if backend is d2l else make_net, train_iter, test_iter, 3,
-                             0.1, device, verbose=False)
+                             lr, device, verbose=False, optimizer=optimizer)
     expected = weights_of(backend, full, net)
 
     path = tmp_path / "runs" / "small.ckpt"
@@ -82,7 +84,7 @@ def test_interrupted_run_resumes_to_the_same_result(tiny, tmp_path, backend, mak
     stopper = Interrupting(train_iter, at_call=epoch2_call)
     with pytest.raises(KeyboardInterrupt):
         backend.train_ch6(make_net() if backend is d2l else make_net, stopper, test_iter, 3,
-                          0.1, device, verbose=False, checkpoint=path)
+                          lr, device, verbose=False, checkpoint=path, optimizer=optimizer)
     assert path.exists() and not list(path.parent.glob(".*.tmp"))  # epoch 1 saved, no leftovers
 
     # A new process would start from fresh loaders and a freshly built network.
@@ -90,7 +92,8 @@ def test_interrupted_run_resumes_to_the_same_result(tiny, tmp_path, backend, mak
     train_iter, test_iter = backend.load_data_fashion_mnist(64)
     net = make_net()
     resumed = backend.train_ch6(net if backend is d2l else make_net, train_iter, test_iter, 3,
-                                0.1, device, verbose=True, checkpoint=path)
+                                lr, device, verbose=True, checkpoint=path,
+                                optimizer=optimizer)
     assert "resuming from small.ckpt: 1 of 3 epochs done" in capsys.readouterr().out
     assert resumed.extra["resumed_from_epoch"] == 1 and len(resumed.extra["epoch_seconds"]) == 2
     assert resumed.history["epoch"] == [1, 2, 3]
@@ -113,6 +116,10 @@ def test_checkpoint_of_another_run_is_refused(tiny, tmp_path, backend, make_net)
     with pytest.raises(ValueError, match="different run: lr=0.1"):
         backend.train_ch6(net, train_iter, test_iter, 2, 0.5, backend.try_gpu(),
                           verbose=False, checkpoint=path)
+    net = make_net() if backend is d2l else make_net
+    with pytest.raises(ValueError, match="different run: optimizer='sgd' \\(now 'adam'\\)"):
+        backend.train_ch6(net, train_iter, test_iter, 2, 0.1, backend.try_gpu(),
+                          verbose=False, checkpoint=path, optimizer="adam")
     # A finished run asked again returns its record without training.
     again = backend.train_ch6(make_net() if backend is d2l else make_net, train_iter,
                               test_iter, 1, 0.1, backend.try_gpu(), verbose=False,

@@ -146,6 +146,29 @@ def test_bad_epochs_or_lr_is_a_value_error(epochs, lr):
         d2l.train_ch6(small_cnn_torch(), [], [], epochs, lr, "cpu")
 
 
+@pytest.mark.parametrize("backend", [d2l, d2ltf], ids=["pytorch", "tensorflow"])
+@pytest.mark.parametrize("optimizer", ["Adam", "rmsprop", None])
+def test_unknown_optimizer_is_a_value_error_that_lists_the_choices(backend, optimizer):
+    net = small_cnn_torch() if backend is d2l else small_cnn_tf
+    with pytest.raises(ValueError, match="optimizer must be one of 'sgd', 'adam', 'adadelta'"):
+        backend.train_ch6(net, [], [], 1, 0.1, "cpu" if backend is d2l else None,
+                          optimizer=optimizer)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("optimizer, lr", [("adam", 0.002), ("adadelta", 1.0)])
+@pytest.mark.parametrize("backend, make_net", [(d2l, small_cnn_torch), (d2ltf, small_cnn_tf)],
+                         ids=["pytorch", "tensorflow"])
+def test_adaptive_optimizers_learn_on_real_data(subset, backend, make_net, optimizer, lr):
+    train_iter, test_iter = backend.load_data_fashion_mnist(64)
+    result = backend.train_ch6(make_net(), train_iter, test_iter, 2, lr, backend.try_gpu(),
+                               verbose=False, optimizer=optimizer)
+    assert result.extra["optimizer"] == optimizer
+    assert result.history["test_acc"][-1] > 0.70, result.history
+    assert result.history["train_loss"][-1] < result.history["train_loss"][0]
+    assert f"({optimizer.capitalize()})" in result.describe().splitlines()[1]
+
+
 def test_result_round_trips_through_json(tmp_path):
     r = TrainResult("pytorch", "cpu", {"epoch": [1], "train_loss": [0.5], "train_acc": [0.8],
                                        "test_acc": [0.75]}, 1234.5, 6000, 60000, 2000, 10000,
@@ -189,3 +212,19 @@ def test_tf_xavier_reinit_reaches_layers_inside_custom_layers():
     kernels = [w for w in net.weights if "kernel" in w.path]
     assert len(kernels) == 2
     assert all(float(np.abs(k.numpy()).sum()) > 0 for k in kernels)
+
+
+def test_xavier_reaches_one_dimensional_convolutions_in_both_frameworks():
+    """Text CNNs use Conv1d / Conv1D: train_ch6 must redraw them as it does Conv2d."""
+    bound = (6 / (8 * 3 + 5 * 3)) ** 0.5  # Xavier's limit: fan_in 8*3, fan_out 5*3
+    conv = nn.Conv1d(8, 5, 3)
+    nn.init.zeros_(conv.weight)
+    d2l.init_xavier(nn.Sequential(conv))
+    w = conv.weight.detach().abs()
+    assert 0 < float(w.max()) <= bound and float(w.max()) > 0.5 * bound
+
+    net = keras.Sequential([keras.Input((10, 8)),
+                            keras.layers.Conv1D(5, 3, kernel_initializer="zeros")])
+    d2ltf.init_xavier(net)
+    k = np.abs(net.layers[0].kernel.numpy())
+    assert 0 < k.max() <= bound and k.max() > 0.5 * bound

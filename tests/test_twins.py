@@ -131,3 +131,43 @@ def test_running_variance_conventions(float64):
     var = X.transpose(0, 1).reshape(3, -1).var(dim=1, unbiased=False).numpy()
     np.testing.assert_allclose(pt.running_var.numpy(), 0.9 + 0.1 * var * n / (n - 1), rtol=1e-12)
     np.testing.assert_allclose(kr.moving_variance.numpy(), 0.9 + 0.1 * var, rtol=1e-12)
+
+
+def _steps_in_both(name, lr, grads):
+    """The weights after the same gradients go through ``name`` in each framework, float64."""
+    from d2lmini.backend_tf.train import make_optimizer as keras_optimizer
+    from d2lmini.backend_torch.train import make_optimizer as torch_optimizer
+    w0 = np.random.default_rng(0).normal(size=grads[0].shape)
+    w_pt = torch.tensor(w0, requires_grad=True)
+    w_tf = tf.Variable(w0)
+    opt_pt, opt_tf = torch_optimizer(name, [w_pt], lr), keras_optimizer(name, lr)
+    for g in grads:
+        w_pt.grad = torch.tensor(g)
+        opt_pt.step()
+        opt_tf.apply_gradients([(tf.constant(g), w_tf)])
+    return w0, w_pt.detach().numpy(), w_tf.numpy()
+
+
+@pytest.mark.parametrize("name, lr, tolerance", [
+    ("sgd", 0.5, 1e-12),
+    ("adadelta", 1.0, 1e-12),
+    # Keras adds Adam's epsilon to sqrt(v) before the bias correction, PyTorch after it:
+    # the same rule, except where sqrt(v) is not much larger than epsilon (1e-8): at the
+    # first step Keras' epsilon weighs as 1e-8 / sqrt(1 - 0.999) = 3.2e-7 would in
+    # PyTorch. With gradients near 1 the steps agree to about 1e-5 of their size.
+    ("adam", 0.01, 1e-4)])
+def test_optimizers_take_the_same_steps_in_both_frameworks(name, lr, tolerance):
+    rng = np.random.default_rng(1)
+    grads = [rng.normal(size=(6, 4)) for _ in range(5)]
+    w0, w_pt, w_tf = _steps_in_both(name, lr, grads)
+    moved = np.abs(w_pt - w0).max()
+    assert moved > 1e-3  # five steps moved the weights...
+    assert np.abs(w_pt - w_tf).max() <= tolerance * moved  # ...by the same amounts
+
+
+def test_adam_epsilon_placement_shows_only_for_tiny_gradients():
+    tiny = [np.full((2, 2), 1e-9)] * 3
+    w0, w_pt, w_tf = _steps_in_both("adam", 0.01, tiny)
+    # sqrt(v) is about 1e-9 here: PyTorch divides by about 1e-9 + 1e-8, Keras by about
+    # 1e-9 + 1e-8 * 1/sqrt(1 - 0.999^t), so PyTorch steps several times further.
+    assert np.abs(w_pt - w0).max() > 3 * np.abs(w_tf - w0).max()

@@ -107,10 +107,10 @@ def _keras_of(net):
 
 
 def init_xavier(net):
-    """Draw Xavier-uniform weights for every dense and convolutional layer of a built
-    model; return ``net``.
+    """Draw Xavier-uniform weights for every dense and convolutional layer (1-D, 2-D or
+    3-D) of a built model; return ``net``.
 
-    Keras already initializes new ``Dense`` and ``Conv2D`` kernels this way
+    Keras already initializes new ``Dense`` and ``Conv*D`` kernels this way
     (``glorot_uniform``); this re-draws them, so that a model trained once starts afresh.
     Biases are left as they are.
 
@@ -124,7 +124,8 @@ def init_xavier(net):
     K = _keras_of(net) or keras
     for layer in _walk(net):
         kernel = getattr(layer, "kernel", None)
-        if isinstance(layer, (K.layers.Dense, K.layers.Conv2D)) and kernel is not None:
+        convolutions = (K.layers.Conv1D, K.layers.Conv2D, K.layers.Conv3D)
+        if isinstance(layer, (K.layers.Dense, *convolutions)) and kernel is not None:
             kernel.assign(init(kernel.shape))
     return net
 
@@ -168,8 +169,9 @@ def _ends_in_softmax(net):
 
 
 def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=True,
-              amp=False, checkpoint=None, seed=None, jit_compile=True):
-    """Train a classifier with SGD and cross-entropy; evaluate after every epoch.
+              amp=False, checkpoint=None, seed=None, optimizer="sgd", jit_compile=True):
+    """Train a classifier with SGD (or another optimizer) and cross-entropy; evaluate after
+    every epoch.
 
     Weights of dense and convolutional layers are Xavier-initialized
     :cite:`glorot2010understanding`. In Jupyter a live plot shows train loss, train
@@ -214,6 +216,11 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         were made: seed before building it), so that the same call on the same machine
         gives the same numbers. Default: ``D2LMINI_SEED``, else 0. The order of the
         mini-batches is the loader's (its own ``seed``).
+    optimizer : "sgd", "adam" or "adadelta"
+        How the weights are updated: plain mini-batch SGD (the book's default), Adam
+        :cite:`kingma2014adam` or Adadelta :cite:`zeiler2012adadelta`, with the settings of
+        :data:`d2lmini.training.OPTIMIZERS`, the same in both frameworks. ``lr`` is the
+        step size each of them takes (Adam: e.g. 0.001; Adadelta: 1.0, as in its paper).
     jit_compile : bool
         Compile the training and evaluation steps with XLA (TensorFlow only): it fuses
         the many small operations of a step into a few kernels, which is faster on CPUs
@@ -235,7 +242,7 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     >>> result = train_ch6(net, train_iter, test_iter, 10, 0.9, try_gpu())  # doctest: +SKIP
     """
     device = resolve_device(device)
-    training.check_training_args(num_epochs, lr)
+    training.check_training_args(num_epochs, lr, optimizer)
     on_gpu = device.startswith("/GPU")
     dtype_name, precision_note = precision.resolve(
         "gpu" if on_gpu else "cpu", amp, gpu_bf16=on_gpu and _gpu_has_bf16(device))
@@ -249,7 +256,7 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         init_xavier(net)
         # The optimizer and loss come from the model's own Keras: Keras 3's optimizer cannot
         # update the plain tf.Variables of a Keras 2 model.
-        optimizer = K.optimizers.SGD(learning_rate=lr)
+        optimizer_name, optimizer = optimizer, make_optimizer(optimizer, lr, K)
         if dtype_name == "float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         optimizer.build(net.trainable_variables)
@@ -265,19 +272,36 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
             read_losses=lambda window: tf.stack(window).numpy().tolist())
         settings = {"shapes": {str(i): list(v.shape) for i, v in enumerate(net.variables)},
                     "precision": dtype_name or "float32",
-                    "architecture": checkpoints.fingerprint(_architecture(net))}
+                    "architecture": checkpoints.fingerprint(_architecture(net)),
+                    "optimizer": optimizer_name}
         try:
             result = loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
                               framework="tensorflow", device=device, settings=settings,
                               precision_note=precision_note, checkpoint=checkpoint,
                               verbose=verbose, show_precision=amp is not False,
-                              extra={"seed": seed},
+                              extra={"seed": seed, "optimizer": optimizer_name},
                               batch_shape=lambda: (tuple(X0.shape[1:3]), int(X0.shape[0])))
         finally:
             if policies:
                 _restore_policy(policies)
     result.extra["xla"] = bool(jit_compile) and step.uses_xla()  # known once it has run
     return result
+
+
+def make_optimizer(name, lr, K=keras):
+    """The Keras optimizer ``name`` ("sgd", "adam" or "adadelta") with the settings both
+    frameworks share (:data:`d2lmini.training.OPTIMIZERS`); ``K`` is the model's Keras.
+
+    >>> make_optimizer("adadelta", 1.0).rho
+    0.95
+    """
+    s = training.optimizer_settings(name)
+    if name == "adam":
+        return K.optimizers.Adam(learning_rate=lr, beta_1=s["beta_1"], beta_2=s["beta_2"],
+                                 epsilon=s["epsilon"])
+    if name == "adadelta":
+        return K.optimizers.Adadelta(learning_rate=lr, rho=s["rho"], epsilon=s["epsilon"])
+    return K.optimizers.SGD(learning_rate=lr)
 
 
 def _build(net, dtype_name):
@@ -386,10 +410,13 @@ def _load_checkpoint(path, net, optimizer):
     optimizer state from it (called once the record is found compatible)."""
     with np.load(path) as data:
         record = json.loads(data["record"].tobytes().decode())
-        weights = [data[f"w{i}"] for i in range(len(net.variables))]
-        opt = [data[f"o{i}"] for i in range(len(optimizer.variables))]
 
     def restore():
+        # Read only now: a checkpoint of another optimizer holds other state arrays, and
+        # must be refused for that (check_compatible) before anything is looked up here.
+        with np.load(path) as data:
+            weights = [data[f"w{i}"] for i in range(len(net.variables))]
+            opt = [data[f"o{i}"] for i in range(len(optimizer.variables))]
         for v, a in zip(net.variables, weights):
             v.assign(a)
         for v, a in zip(optimizer.variables, opt):

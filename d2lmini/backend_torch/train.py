@@ -65,8 +65,8 @@ def _tf32(device):
 
 
 def init_xavier(net):
-    """Draw Xavier-uniform weights for every linear and convolutional layer of ``net``;
-    return ``net``.
+    """Draw Xavier-uniform weights for every linear and convolutional layer (1-D, 2-D or
+    3-D) of ``net``; return ``net``.
 
     The layers are drawn in the order of ``net.modules()``, the order in which d2l's
     ``net.apply(init_weights)`` draws them, so both give the same weights from the same
@@ -81,7 +81,7 @@ def init_xavier(net):
     True
     """
     for module in net.modules():
-        if isinstance(module, (nn.Linear, nn.Conv2d)):
+        if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
             if nn.parameter.is_lazy(module.weight):
                 raise ValueError(f"{type(module).__name__} has no weights yet (a lazy layer "
                                  "learns its input size from its first input): run the "
@@ -128,8 +128,9 @@ def _materialize_lazy(net, data_iter):
 
 
 def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=True,
-              amp=False, checkpoint=None, seed=None):
-    """Train a classifier with SGD and cross-entropy; evaluate after every epoch.
+              amp=False, checkpoint=None, seed=None, optimizer="sgd"):
+    """Train a classifier with SGD (or another optimizer) and cross-entropy; evaluate after
+    every epoch.
 
     Weights of linear and convolutional layers are Xavier-initialized
     :cite:`glorot2010understanding`. In Jupyter a live plot shows train loss, train
@@ -171,6 +172,11 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         masks, so that the same call on the same machine gives the same numbers (the
         caller's generator is restored afterwards). Default: ``D2LMINI_SEED``, else 0.
         The order of the mini-batches is the loader's (its own ``seed``).
+    optimizer : "sgd", "adam" or "adadelta"
+        How the weights are updated: plain mini-batch SGD (the book's default), Adam
+        :cite:`kingma2014adam` or Adadelta :cite:`zeiler2012adadelta`, with the settings of
+        :data:`d2lmini.training.OPTIMIZERS`, the same in both frameworks. ``lr`` is the
+        step size each of them takes (Adam: e.g. 0.001; Adadelta: 1.0, as in its paper).
 
     Returns
     -------
@@ -186,7 +192,7 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     >>> result = train_ch6(net, train_iter, test_iter, 10, 0.9, try_gpu())  # doctest: +SKIP
     """
     device = resolve_device(device)
-    training.check_training_args(num_epochs, lr)
+    training.check_training_args(num_epochs, lr, optimizer)
     dtype_name, precision_note = precision.resolve(
         "gpu" if device.type == "cuda" else "cpu", amp,
         gpu_bf16=device.type == "cuda" and torch.cuda.is_bf16_supported())
@@ -202,13 +208,14 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
         steps, settings = _setup(net, train_iter, test_iter, lr, device, dtype_name,
-                                 autocast_dtype, channels_last)
+                                 autocast_dtype, channels_last, optimizer)
         try:
             return loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
                             framework="pytorch", device=device, settings=settings,
                             precision_note=precision_note, checkpoint=checkpoint,
                             verbose=verbose, show_precision=amp is not False,
-                            extra={"seed": seed, "channels_last": channels_last,
+                            extra={"seed": seed, "optimizer": optimizer,
+                                   "channels_last": channels_last,
                                    **({"tf32": tf32} if tf32 else {})},
                             batch_shape=lambda: _batch_shape(train_iter))
         finally:
@@ -216,9 +223,10 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
                 net.to(memory_format=torch.contiguous_format)
 
 
-def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, channels_last):
+def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, channels_last,
+           optimizer_name="sgd"):
     """Fresh parameters for ``net`` on ``device`` (Xavier weights for linear and
-    convolutional layers, each layer's own initialization for the rest), an SGD optimizer,
+    convolutional layers, each layer's own initialization for the rest), an optimizer,
     and the :class:`~d2lmini.loop.Steps` that train and evaluate it; also the settings a
     checkpoint must match."""
     # Lazy layers (d2l 1.0's nn.LazyLinear, nn.LazyConv2d) get their shapes from a test
@@ -229,7 +237,7 @@ def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, c
     net.to(device)
     if channels_last:
         net.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    optimizer = make_optimizer(optimizer_name, net.parameters(), lr)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype_name == "float16")
     batches = train_iter.on(device) if hasattr(train_iter, "on") else train_iter
     step = _sgd_step(net, optimizer, scaler, nn.CrossEntropyLoss(), device, autocast_dtype)
@@ -241,8 +249,25 @@ def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, c
         read_losses=lambda window: torch.stack(window).tolist())
     settings = {"shapes": {k: list(v.shape) for k, v in net.state_dict().items()},
                 "precision": dtype_name or "float32",
-                "architecture": checkpoints.fingerprint(repr(net))}
+                "architecture": checkpoints.fingerprint(repr(net)),
+                "optimizer": optimizer_name}
     return steps, settings
+
+
+def make_optimizer(name, params, lr):
+    """The ``torch.optim`` optimizer ``name`` ("sgd", "adam" or "adadelta") over ``params``,
+    with the settings both frameworks share (:data:`d2lmini.training.OPTIMIZERS`).
+
+    >>> make_optimizer("adam", nn.Linear(2, 1).parameters(), 0.001).defaults["eps"]
+    1e-08
+    """
+    s = training.optimizer_settings(name)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(s["beta_1"], s["beta_2"]),
+                                eps=s["epsilon"])
+    if name == "adadelta":
+        return torch.optim.Adadelta(params, lr=lr, rho=s["rho"], eps=s["epsilon"])
+    return torch.optim.SGD(params, lr=lr)
 
 
 def _sgd_step(net, optimizer, scaler, loss_fn, device, autocast_dtype):
