@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from d2lmini import export
+from d2lmini import export, movie_reviews
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -24,7 +24,12 @@ def run_alone(path, framework, folder, book_url, monkeypatch):
     copy = export.single_framework(json.loads(path.read_text(encoding="utf-8")), framework)
     monkeypatch.setenv("D2LMINI_QUICK", "1")
     monkeypatch.setenv("D2LMINI_BOOK_URL", book_url)
+    found = movie_reviews.find()  # the data of CNNs for text, which no system package holds
     monkeypatch.setenv("XDG_CACHE_HOME", str(folder.parent / "cache"))  # nothing fetched before
+    if found is not None:  # where `make setup` put them, as it does on a student's machine
+        cache = folder.parent / "cache" / "d2lmini" / movie_reviews.NAME
+        cache.mkdir(parents=True)
+        (cache / found.name).symlink_to(found)
     folder.mkdir()
     client = nbclient.NotebookClient(nbformat.from_dict(copy), timeout=900,
                                      kernel_name="python3",
