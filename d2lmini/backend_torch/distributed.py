@@ -1,0 +1,329 @@
+"""Data-parallel training in PyTorch: ``torch.distributed`` with ``DistributedDataParallel``.
+
+A training script calls :func:`train_parallel` and is started with ``torchrun``, which runs
+one copy of it per worker and tells each copy its rank through environment variables::
+
+    torchrun --nproc_per_node=2 train.py              # two processes on this machine
+    python -c "from d2lmini import torch as d2l; d2l.launch('train.py', nproc=2)"
+
+Every process builds the same network from the same seed, reads its own part of every
+global batch (:class:`ShardedLoader`), and ``DistributedDataParallel`` averages the
+gradients over the processes during the backward pass (an all-reduce, by gloo on CPUs and
+NCCL on GPUs). Communication is PyTorch's own; nothing here sends a tensor.
+"""
+import os
+import re
+import subprocess
+import sys
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from .. import distributed, loading, loop, training
+from ..distributed import LaunchError
+from .devices import num_gpus
+from .train import _materialize_lazy, _reset, accuracy, init_xavier, make_optimizer
+
+__all__ = ["split_cpu", "ShardedLoader", "train_parallel", "launch", "LaunchError"]
+
+
+def split_cpu(n=2):
+    """The devices of ``n`` workers that share this machine's CPU: ``n`` times ``cpu``.
+
+    PyTorch needs no set-up for this: each of ``torchrun``'s processes computes on the
+    CPU, and :func:`launch` gives each a share of the cores. (TensorFlow's ``split_cpu``
+    makes one process see the CPU as ``n`` devices.) Pass the result as ``devices`` to
+    :func:`train_parallel`, or leave ``devices`` out on a machine without GPUs.
+
+    >>> split_cpu(2)
+    [device(type='cpu'), device(type='cpu')]
+    """
+    return [torch.device("cpu")] * distributed.check_nproc(n)
+
+
+class ShardedLoader(loading.PassCounter):
+    """One worker's part of every global batch of an :class:`ArrayLoader`.
+
+    The epoch's order is the one ``loader`` itself follows (a permutation seeded by
+    ``seed + epoch``), cut into ``loader``'s global batches of ``loader.batch_size``
+    examples; the worker ``rank`` of ``world_size`` gets part ``rank`` of each
+    (:func:`d2lmini.distributed.shard_batches`). Across the workers every example is seen
+    once per epoch, and every worker takes ``len(loader)`` steps. The epoch count is
+    shared with ``loader``.
+
+    Parameters
+    ----------
+    loader : ArrayLoader
+        The single-process loader, with the *global* batch size (a multiple of
+        ``world_size``).
+    rank, world_size : int
+
+    Yields
+    ------
+    X : float32 tensor, (batch_size / world_size, C, H, W) (fewer in a last batch)
+    y : int64 tensor, (batch_size / world_size,)
+    """
+
+    def __init__(self, loader, rank, world_size):
+        self.rank, self.world_size = distributed.check_rank(rank, world_size)
+        self.batch_size = distributed.per_worker_batch(loader.batch_size, world_size)
+        self.loader = loader
+        self.global_batch_size = loader.batch_size
+        self._passes = loader._passes  # one epoch count with the loader it shards
+        self.global_sizes = distributed.global_batch_sizes(loader.num_examples,
+                                                           loader.batch_size)
+        self.num_examples = sum(len(b) for b in self.indices())
+
+    def __len__(self):
+        return len(self.global_sizes)
+
+    def on(self, device):
+        """The same shard, its batches made on ``device``."""
+        return ShardedLoader(self.loader.on(device), self.rank, self.world_size)
+
+    def indices(self):
+        """This worker's example indices for the coming epoch: one int64 tensor per step."""
+        n = self.loader.num_examples
+        if self.loader.shuffle:  # as ArrayLoader draws it, so one worker sees its batches
+            g = torch.Generator().manual_seed(self.loader.seed + self.epoch)
+            order = torch.randperm(n, generator=g)
+        else:
+            order = torch.arange(n)
+        return [torch.as_tensor(b) for b in distributed.shard_batches(
+            order.numpy(), self.global_batch_size, self.rank, self.world_size)]
+
+    def __iter__(self):
+        loader = self.loader
+        for idx in self.indices():
+            idx = idx.to(loader.device)
+            yield loader.transform(loader.images[idx]), loader.labels[idx]
+        if loader.shuffle:  # counted once the pass is complete, as ArrayLoader does
+            self.epoch += 1
+
+def train_parallel(net, train_iter, test_iter, num_epochs, lr, devices=None, seed=None,
+                   optimizer="sgd", verbose=True):
+    """Train ``net`` data-parallel in a script started by ``torchrun``; return the run.
+
+    Every process calls this with the same arguments. It joins the process group that
+    ``torchrun`` describes (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``,
+    ``MASTER_PORT``), draws the initial weights from ``seed`` exactly as
+    :func:`train_ch6` does, wraps the network in ``DistributedDataParallel``, and trains
+    with cross-entropy on its part of every global batch (:class:`ShardedLoader`). The
+    gradients are averaged over the processes in the backward pass, so each step is the
+    step single-process training takes on the whole global batch (up to rounding). After
+    each epoch the test accuracy is computed on all of ``test_iter``, each process
+    evaluating its part. The process group is destroyed at the end (if this call made it).
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        Maps (batch, C, H, W) to scores (batch, classes). Batch normalization normalizes
+        with each process's part of the batch, not the global batch.
+    train_iter, test_iter : ArrayLoader
+        The single-process loaders, e.g. from :func:`load_data_fashion_mnist`; their
+        ``batch_size`` is the global batch and must be a multiple of the number of
+        processes.
+    num_epochs, lr : int, float
+        As for :func:`train_ch6` (quick mode caps the epochs the same way).
+    devices : list of devices, optional
+        The devices of this machine's processes: process ``LOCAL_RANK`` computes on
+        ``devices[LOCAL_RANK]``, e.g. ``try_all_gpus()``. Default: GPU ``LOCAL_RANK`` when
+        PyTorch sees GPUs, else the CPU (:func:`split_cpu`). The processes talk through
+        NCCL on GPUs and gloo on CPUs.
+    seed : int, optional
+        The initial weights (default ``D2LMINI_SEED``, else 0): the same on every process
+        and the same as :func:`train_ch6`'s with this seed.
+    optimizer : "sgd", "adam" or "adadelta"
+    verbose : bool
+        Process 0 prints the summary line (and shows a progress bar in a terminal).
+
+    Returns
+    -------
+    TrainResult
+        The same on every process. ``device`` says how many processes ran where, e.g.
+        ``2 x cpu (gloo)``; ``examples_per_sec`` counts all processes' examples;
+        ``extra["step_losses"]`` holds the mean loss over each global batch, and
+        ``extra["initial_state"]`` the initial weights (a ``state_dict`` on the CPU).
+    """
+    rank, world_size, local_rank = distributed.torchrun_env()
+    training.check_training_args(num_epochs, lr, optimizer)
+    shards = ShardedLoader(train_iter, rank, world_size), ShardedLoader(test_iter, rank,
+                                                                      world_size)
+    device = _device(devices, local_rank)
+    created = not dist.is_initialized()
+    if created:  # reads MASTER_ADDR and MASTER_PORT; waits until all processes have joined
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=rank,
+                                world_size=world_size,
+                                device_id=device if device.type == "cuda" else None)
+    try:
+        return _train(net, train_iter, test_iter, shards, num_epochs, lr, device,
+                      dist.get_backend(), training.resolve_seed(seed), optimizer,
+                      verbose and rank == 0)
+    finally:
+        if created:
+            dist.destroy_process_group()
+
+
+def _device(devices, local_rank):
+    """The device of process ``local_rank`` on this machine (see :func:`train_parallel`)."""
+    if devices is None:
+        devices = [torch.device(f"cuda:{i}") for i in range(num_gpus())]
+        if not devices:  # every process on the CPU
+            return torch.device("cpu")
+    devices = [torch.device(d) for d in devices]
+    if not 0 <= local_rank < len(devices):
+        raise ValueError(f"process {local_rank} on this machine has no device: devices "
+                         f"lists {len(devices)}; start at most {len(devices)} processes per "
+                         "machine (--nproc_per_node) or list more devices")
+    if devices[local_rank].type not in ("cpu", "cuda"):
+        raise ValueError(f"data-parallel training runs on 'cpu' or 'cuda' devices, got "
+                         f"{devices[local_rank]}")
+    return devices[local_rank]
+
+
+def _train(net, train_iter, test_iter, shards, num_epochs, lr, device, backend, seed,
+           optimizer_name, verbose):
+    world_size = shards[0].world_size
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)  # the same draws as train_ch6's, on every process
+        _materialize_lazy(net, test_iter)
+        _reset(net)
+        init_xavier(net)
+        initial = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        net.to(device)
+        # DDP also copies process 0's weights to the others when it wraps the network.
+        ddp = DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
+        optimizer = make_optimizer(optimizer_name, ddp.parameters(), lr)
+        step_losses = []
+        train_batches, test_batches = (s.on(device) for s in shards)
+        steps = loop.Steps(
+            train_epoch=lambda watch: _train_epoch(ddp, optimizer, train_batches, watch,
+                                                   device, step_losses),
+            evaluate=lambda: _evaluate(net, test_batches, device),
+            save=_no_checkpoints, load=_no_checkpoints,
+            read_losses=lambda window: torch.stack(window).tolist())
+        # A progress bar only where someone watches: captured output keeps the summary line.
+        show = verbose and sys.stderr.isatty()
+        result = loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
+                          framework="pytorch", device=f"{world_size} x {device.type} ({backend})",
+                          settings={"shapes": {}, "precision": "float32", "architecture": "",
+                                    "optimizer": optimizer_name},
+                          precision_note="float32", verbose=show,
+                          extra={"seed": seed, "optimizer": optimizer_name,
+                                 "world_size": world_size, "backend": backend,
+                                 "step_losses": step_losses})
+    if verbose and not show:
+        print(result.summary(), flush=True)
+    result.extra["initial_state"] = initial
+    return result
+
+
+def _train_epoch(ddp, optimizer, batches, watch, device, step_losses):
+    """One pass over this process's shard; returns the global (mean loss, accuracy,
+    examples) and appends each global batch's mean loss to ``step_losses``."""
+    ddp.train()
+    sizes, world_size = batches.global_sizes, batches.world_size
+    loss_fn = nn.CrossEntropyLoss(reduction="sum")
+    sums = torch.zeros(len(sizes) + 2, device=device)  # each step's loss sum, correct, n
+    for i, (X, y) in enumerate(batches):
+        X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        y_hat = ddp(X)
+        loss_sum = loss_fn(y_hat, y)
+        # DDP averages the processes' gradients. Scaled by W / n, the average of the W
+        # summed-loss gradients is the gradient of the mean loss over the n examples of
+        # the global batch, also when its parts differ in size (a last, smaller batch).
+        scale = distributed.step_loss_scale(len(y), sizes[i], world_size)
+        optimizer.zero_grad(set_to_none=True)
+        (loss_sum * scale).backward()  # the all-reduce runs here, layer by layer
+        optimizer.step()
+        with torch.no_grad():
+            sums[i] = loss_sum
+            sums[-2] += accuracy(y_hat, y)
+            sums[-1] += len(y)
+        watch.after_step(i, loss_sum.detach() / max(len(y), 1), sums[:i + 1].sum(),
+                         sums[-2], max(int(sums[-1]), 1))
+    # One all-reduce per epoch gives every process the global batches' losses and counts.
+    dist.all_reduce(sums)
+    sums = sums.cpu()
+    step_losses.extend((sums[:len(sizes)] / torch.tensor(sizes)).tolist())
+    n = int(sums[-1])
+    return float(sums[:len(sizes)].sum()) / n, float(sums[-2]) / n, n
+
+
+def _evaluate(net, batches, device):
+    """Accuracy on the whole test set: each process counts its part, an all-reduce adds."""
+    was_training = net.training
+    net.eval()
+    counts = torch.zeros(2, dtype=torch.int64, device=device)  # correct, examples
+    with torch.no_grad():
+        for X, y in batches:
+            X, y = X.to(device), y.to(device)
+            counts[0] += accuracy(net(X), y)
+            counts[1] += len(y)
+    net.train(was_training)
+    dist.all_reduce(counts)
+    return counts[0].item() / max(counts[1].item(), 1)
+
+def _no_checkpoints(*args):
+    raise NotImplementedError("train_parallel does not write or resume checkpoints")
+
+def launch(script, nproc=2, args=(), timeout=600, threads=None):
+    """Run ``script`` in ``nproc`` processes on this machine with ``torchrun``; return the
+    finished process (``subprocess.CompletedProcess``: ``.stdout``, ``.stderr``).
+
+    The command is ``python -m torch.distributed.run --standalone --nproc_per_node=nproc
+    script *args``: ``--standalone`` starts the rendezvous on a free local port, so
+    several launches can run side by side. When a worker fails, ``torchrun`` stops the
+    others; :class:`LaunchError` then names the worker that failed first and its exit
+    code. A launch still running after ``timeout`` seconds (a worker stuck, say) is
+    stopped, all its processes with it, and raises :class:`LaunchError` too.
+
+    Parameters
+    ----------
+    script : str or path
+        A Python script that calls :func:`train_parallel` (or other ``torch.distributed`` code).
+    nproc : int
+        Worker processes, at least 1.
+    args : sequence
+        Command-line arguments for the script (converted with ``str``).
+    timeout : float
+        Seconds before the launch is stopped.
+    threads : int, optional
+        CPU threads per worker (``OMP_NUM_THREADS``); default: the machine's cores
+        divided among the workers, at least 1, so that workers do not compete for cores.
+    """
+    nproc = distributed.check_launch(script, nproc, timeout)
+    env = distributed.worker_env(nproc, threads)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               f"--nproc_per_node={nproc}", str(script), *map(str, args)]
+    # A session of its own: on a timeout, torchrun and all its workers are stopped together.
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        out, err = distributed.stop_session(process)
+        raise LaunchError(f"{os.path.basename(script)} did not finish within {timeout} s "
+                          f"with {nproc} processes; they were stopped. Last output:\n"
+                          f"{distributed.tail(out + err)}", output=out + err) from None
+    if process.returncode != 0:
+        rank, code = distributed.failed_rank(err)
+        who = (f"worker rank {rank} of {nproc} failed first with exit code {code}"
+               if rank is not None else f"torchrun exited with code {process.returncode}")
+        raise LaunchError(f"{os.path.basename(script)}: {who}; torchrun stopped the others. "
+                          f"The workers' error output ends:\n"
+                          f"{distributed.tail(_worker_lines(err))}", rank=rank,
+                          exit_code=code if rank is not None else process.returncode,
+                          output=out + err)
+    return subprocess.CompletedProcess(command, 0, out, err)
+
+def _worker_lines(err):
+    """The workers' part of ``torchrun``'s stderr: its own log lines (``W1202 12:00:00.1
+    ...``) and its closing traceback and report removed."""
+    report = err.find("ChildFailedError")
+    if report >= 0:  # the agent's traceback, which ends in that report, starts here
+        err = err[:err.rfind("Traceback (most recent call last):", 0, report)]
+    return "\n".join(line for line in err.splitlines()
+                     if not re.match(r"[IWEF]\d{4} \d\d:\d\d:\d\d", line))
