@@ -11,6 +11,8 @@ The layers are paired in the order the two models create them (convolution with
 of the wrong kind or shape is an error that names both layers. Three layouts differ:
 
 * convolution kernels: PyTorch ``(out, in, kh, kw)`` (OIHW), Keras ``(kh, kw, in, out)`` (HWIO);
+  a depthwise convolution (PyTorch ``groups = in = out``) may pair with Keras'
+  ``DepthwiseConv2D``, whose kernel is ``(kh, kw, channels, 1)``;
 * dense weights: PyTorch ``(out, in)``, Keras ``(in, out)``;
 * the first dense layer after flattening: PyTorch flattens a (C, H, W) feature map channel
   by channel, Keras an (H, W, C) one pixel by pixel, so the inputs of that layer's weight
@@ -85,7 +87,7 @@ def _keras_walk(layer):
 
 def _keras_layers(net):
     from keras import layers
-    kinds = (layers.Conv2D, layers.Dense, layers.BatchNormalization)
+    kinds = (layers.Conv2D, layers.DepthwiseConv2D, layers.Dense, layers.BatchNormalization)
     return [m for m in _keras_walk(net) if isinstance(m, kinds)]
 
 
@@ -135,14 +137,22 @@ def _flatten_inputs(net, input_shape):
     return found
 
 
-def _converted(module, flat_chw):
-    """The Keras arrays for one PyTorch module, in the order of the Keras layer's weights."""
+def _is_depthwise(module):
+    """A PyTorch convolution with one filter per channel: groups = in = out channels."""
+    return module.groups > 1 and module.groups == module.in_channels == module.out_channels
+
+
+def _converted(module, flat_chw, layer=None):
+    """The Keras arrays for one PyTorch module, in the order of the weights of ``layer``,
+    its Keras twin."""
     from torch import nn
 
     def arr(t):
         return t.detach().cpu().numpy()
 
-    if isinstance(module, nn.Conv2d):
+    if isinstance(module, nn.Conv2d) and type(layer).__name__ == "DepthwiseConv2D":
+        out = [arr(module.weight).transpose(2, 3, 0, 1)]            # (C, 1, kh, kw) -> (kh, kw, C, 1)
+    elif isinstance(module, nn.Conv2d):
         out = [arr(module.weight).transpose(2, 3, 1, 0)]            # OIHW -> HWIO
     elif isinstance(module, nn.Linear):
         w = arr(module.weight)                                       # (out, in)
@@ -183,7 +193,10 @@ def _pair(torch_net, keras_net, input_shape):
     flats = _flatten_inputs(torch_net, input_shape)
     pairs = []
     for i, ((name, m), layer) in enumerate(zip(pt, kr)):
-        if _KINDS[type(m).__name__] != type(layer).__name__:
+        kinds = {_KINDS[type(m).__name__]}
+        if type(m).__name__ == "Conv2d" and _is_depthwise(m):
+            kinds.add("DepthwiseConv2D")
+        if type(layer).__name__ not in kinds:
             raise ValueError(f"layer {i} with weights: PyTorch {name} is a "
                              f"{type(m).__name__}, Keras {layer.name} a "
                              f"{type(layer).__name__}")
@@ -217,7 +230,7 @@ def _arrays(pairs):
     """:func:`keras_arrays` for layers already paired by :func:`_pair`."""
     out = []
     for name, m, layer, flat in pairs:
-        arrays, variables = _converted(m, flat), _keras_variables(layer)
+        arrays, variables = _converted(m, flat, layer), _keras_variables(layer)
         if isinstance(arrays, dict):
             items = [(variables[k], arrays[k]) for k in variables]
         else:

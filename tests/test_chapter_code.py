@@ -25,7 +25,10 @@ PACKAGE = {"pytorch": ROOT / "d2lmini" / "backend_torch" / "models.py",
 # Every Part II network, in both frameworks, must be defined in a chapter.
 PART2_NAMES = ["alexnet", "vgg_block", "vgg", "nin_block", "nin", "Inception", "googlenet",
                "Residual", "resnet_block", "resnet18", "conv_block", "DenseBlock",
-               "transition_block", "densenet"]
+               "transition_block", "densenet",
+               # chapter 24, after ResNet
+               "ResNeXtBlock", "DepthwiseSeparable", "SqueezeExcitation", "SEResidual",
+               "resnet_like", "resnext18", "se_resnet18", "mobilenet18"]
 
 
 def chapter_name(name, framework):

@@ -13,6 +13,8 @@ DIFFERENT_SIGNATURES = {
     "train_ch6": "jit_compile",
     # Keras layers take Keras' own keyword arguments (name, dtype, trainable).
     "DenseBlock": "**kwargs", "Inception": "**kwargs", "Residual": "**kwargs",
+    "ResNeXtBlock": "**kwargs", "DepthwiseSeparable": "**kwargs",
+    "SqueezeExcitation": "**kwargs", "SEResidual": "**kwargs",
 }
 
 

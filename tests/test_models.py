@@ -143,3 +143,21 @@ def test_netsummary_arithmetic():
         netsummary.check_input_size(steps, 18, 30)
     text = netsummary.format_table([("Conv", (1, 2, 3, 3), 20)], total_params=20, macs=180)
     assert "(1, 2, 3, 3)" in text and "multiply-adds per example: 180" in text
+
+
+def test_layer_summary_counts_a_block_once_in_both_frameworks():
+    """A Sequential made without an Input traces its blocks while building itself: the
+    multiply-adds of that trace must not be counted as a second pass."""
+    from d2lmini import tensorflow as d2ltf
+    from d2lmini import torch as d2lpt
+    import keras
+    from torch import nn
+    for block_pt, block_tf in [(d2lpt.Residual(64, 64), d2ltf.Residual(64, 64)),
+                               (d2lpt.SEResidual(64, 64), d2ltf.SEResidual(64, 64)),
+                               (d2lpt.ResNeXtBlock(64, 64), d2ltf.ResNeXtBlock(64, 64))]:
+        pt = d2lpt.layer_summary(nn.Sequential(block_pt), (1, 64, 24, 24), show=False)
+        tf_ = d2ltf.layer_summary(keras.Sequential([block_tf]), (1, 24, 24, 64), show=False)
+        assert (pt.params, pt.macs) == (tf_.params, tf_.macs)
+    # the residual block: two 3x3 convolutions of 64 channels at 24x24, no shortcut
+    assert d2lpt.layer_summary(nn.Sequential(d2lpt.Residual(64, 64)), (1, 64, 24, 24),
+                               show=False).macs == 2 * 9 * 64 * 64 * 24 * 24

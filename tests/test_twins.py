@@ -171,3 +171,45 @@ def test_adam_epsilon_placement_shows_only_for_tiny_gradients():
     # sqrt(v) is about 1e-9 here: PyTorch divides by about 1e-9 + 1e-8, Keras by about
     # 1e-9 + 1e-8 * 1/sqrt(1 - 0.999^t), so PyTorch steps several times further.
     assert np.abs(w_pt - w0).max() > 3 * np.abs(w_tf - w0).max()
+
+
+# Chapter 24's networks: not trained by the registry's full runs, but the same twins.
+AFTER_RESNET = ["resnext18", "mobilenet18", "se_resnet18"]
+
+
+def after_resnet_pair(builder, seed=0):
+    from d2lmini import tensorflow as d2ltf
+    from d2lmini import torch as d2l
+    torch.manual_seed(seed)
+    pt, kr = getattr(d2l, builder)(), getattr(d2ltf, builder)()
+    return pt, kr, twins.copy_weights(pt, kr, (1, 1, 96, 96))
+
+
+@pytest.mark.parametrize("builder", AFTER_RESNET)
+def test_after_resnet_networks_have_the_same_logits(builder):
+    pt, kr, transfer = after_resnet_pair(builder)
+    assert transfer.differences == []
+    if builder == "mobilenet18":  # its depthwise kernels went to DepthwiseConv2D layers
+        assert any("depthwise" in keras_name for _, keras_name, _ in transfer.pairs)
+    X, _ = batch(96, n=2)
+    assert twins.compare_outputs(pt.eval(), kr, X) < 1e-4
+
+
+@pytest.mark.parametrize("builder", AFTER_RESNET)
+def test_after_resnet_networks_take_the_same_sgd_step(builder, float64):
+    pt, kr, _ = after_resnet_pair(builder)
+    X, y = batch(96, dtype=torch.float64)
+    loss_pt, loss_tf, weights = twins.compare_sgd_step(pt, kr, X, y, 0.05)
+    assert abs(loss_pt - loss_tf) <= 1e-9 * loss_pt
+    assert weights < 1e-9
+
+
+def test_a_depthwise_kernel_is_transposed_to_keras_layout():
+    from torch import nn
+    pt = nn.Sequential(nn.Conv2d(3, 3, 3, groups=3, bias=False))
+    kr = keras.Sequential([keras.layers.DepthwiseConv2D(3, use_bias=False)])
+    twins.copy_weights(pt, kr, (1, 3, 5, 5))
+    w = pt[0].weight.detach().numpy()             # (C, 1, kh, kw)
+    k = kr.layers[0].kernel.numpy()                # (kh, kw, C, 1)
+    assert k[0, 2, 1, 0] == w[1, 0, 0, 2]          # channel 1, row 0, column 2
+    assert twins.compare_outputs(pt, kr, torch.rand(2, 3, 5, 5)) < 1e-5

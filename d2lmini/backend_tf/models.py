@@ -1,4 +1,5 @@
-"""Classic convolutional networks for Fashion-MNIST (TensorFlow/Keras), from LeNet to DenseNet.
+"""Classic convolutional networks for Fashion-MNIST (TensorFlow/Keras), from LeNet to DenseNet,
+and the blocks that came after ResNet (grouped, depthwise-separable, squeeze-and-excitation).
 
 Mirrors :mod:`d2lmini.backend_torch.models`: the same names, in the same order, with the
 same docstrings, so a chapter can show both frameworks side by side. Every model is a
@@ -18,6 +19,7 @@ right at stride 2.
 >>> net(tf.zeros((1, 224, 224, 1))).shape
 TensorShape([1, 10])
 """
+import functools
 import math
 
 import keras
@@ -28,8 +30,9 @@ from .. import arithmetic, netsummary
 
 __all__ = ["CheckedSequential", "output_size", "lenet", "alexnet", "vgg_block", "vgg", "nin_block", "nin",
            "Inception", "googlenet", "Residual", "resnet_block", "resnet18", "conv_block",
-           "DenseBlock", "transition_block", "densenet", "spatial_steps", "count_parameters",
-           "layer_summary"]
+           "DenseBlock", "transition_block", "densenet", "ResNeXtBlock", "DepthwiseSeparable",
+           "SqueezeExcitation", "SEResidual", "resnet_like", "resnext18", "se_resnet18",
+           "mobilenet18", "spatial_steps", "count_parameters", "layer_summary"]
 
 
 class CheckedSequential(netsummary.CheckedInput, keras.Sequential):
@@ -453,7 +456,157 @@ def densenet(num_classes=10, in_channels=1, growth_rate=32, arch=(4, 4, 4, 4)):
     return CheckedSequential(*blks, name="densenet", in_channels=in_channels)
 
 
+# ------------------------------------------------ after ResNet (chapter 24-after-resnet)
+class ResNeXtBlock(layers.Layer):
+    """ResNeXt's block (Xie et al., 2017): a bottleneck with a grouped 3x3 convolution.
+
+    1x1 convolution to ``bottleneck`` channels (default ``num_channels``), 3x3 convolution
+    in ``groups`` groups (stride ``strides``), 1x1 convolution to ``num_channels``; batch
+    norm after each, ReLU after the first two. The input is added before the last ReLU,
+    through a 1x1 convolution when ``use_1x1conv``. Shapes: (batch, H, W, in_channels) ->
+    (batch, H / strides, W / strides, num_channels). The 3x3 convolution pads one pixel on
+    every side, as PyTorch's ``padding=1``; batch norm has PyTorch's momentum and epsilon.
+    """
+
+    def __init__(self, in_channels, num_channels, groups=16, bottleneck=None,
+                 use_1x1conv=False, strides=1, **kwargs):
+        super().__init__(**kwargs)
+        b = bottleneck or num_channels
+        if b % groups:
+            raise ValueError(f"ResNeXtBlock: {b} bottleneck channels cannot be split into "
+                             f"{groups} groups; choose groups that divide {b}")
+        if not use_1x1conv and (strides != 1 or in_channels != num_channels):
+            raise ValueError(f"ResNeXtBlock({in_channels}, {num_channels}, strides={strides}) "
+                             "changes the shape: pass use_1x1conv=True")
+        self.pad = layers.ZeroPadding2D(1)
+        self.conv1 = layers.Conv2D(b, kernel_size=1)
+        self.conv2 = layers.Conv2D(b, kernel_size=3, strides=strides, groups=groups)
+        self.conv3 = layers.Conv2D(num_channels, kernel_size=1)
+        self.conv4 = (layers.Conv2D(num_channels, kernel_size=1, strides=strides)
+                      if use_1x1conv else None)
+        self.bn1 = layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+        self.bn2 = layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+        self.bn3 = layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+        self.strides = strides
+
+    def spatial_steps(self):
+        """Size-changing steps of this block: its 3x3 convolution."""
+        return [("ResNeXtBlock.conv2", 3, self.strides, 1)]
+
+    def call(self, X, training=None):
+        Y = tf.nn.relu(self.bn1(self.conv1(X), training=training))
+        Y = tf.nn.relu(self.bn2(self.conv2(self.pad(Y)), training=training))
+        Y = self.bn3(self.conv3(Y), training=training)
+        if self.conv4 is not None:
+            X = self.conv4(X)
+        return tf.nn.relu(Y + X)
+
+
+class DepthwiseSeparable(layers.Layer):
+    """MobileNet's block (Howard et al., 2017): a depthwise 3x3 convolution (one filter per
+    channel, stride ``strides``), batch norm, ReLU; a pointwise 1x1 convolution to
+    ``out_channels``, batch norm, ReLU. Shapes: (batch, H, W, in_channels) ->
+    (batch, H / strides, W / strides, out_channels). The depthwise convolution pads one
+    pixel on every side, as PyTorch's ``padding=1``.
+    """
+
+    def __init__(self, in_channels, out_channels, strides=1, **kwargs):
+        super().__init__(**kwargs)
+        self.pad = layers.ZeroPadding2D(1)
+        self.depthwise = layers.DepthwiseConv2D(kernel_size=3, strides=strides, use_bias=False)
+        self.bn1 = layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+        self.pointwise = layers.Conv2D(out_channels, kernel_size=1, use_bias=False)
+        self.bn2 = layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+        self.strides = strides
+
+    def spatial_steps(self):
+        """Size-changing steps of this block: its depthwise 3x3 convolution."""
+        return [("DepthwiseSeparable.depthwise", 3, self.strides, 1)]
+
+    def call(self, X, training=None):
+        Y = tf.nn.relu(self.bn1(self.depthwise(self.pad(X)), training=training))
+        return tf.nn.relu(self.bn2(self.pointwise(Y), training=training))
+
+
+class SqueezeExcitation(layers.Layer):
+    """Squeeze-and-excitation (Hu et al., 2018): scale each channel of (batch, H, W, C) by
+    a weight in (0, 1) computed from the channel means: C -> C / reduction -> C, ReLU then
+    sigmoid.
+    """
+
+    def __init__(self, channels, reduction=16, **kwargs):
+        super().__init__(**kwargs)
+        self.fc1 = layers.Dense(channels // reduction)
+        self.fc2 = layers.Dense(channels)
+
+    def call(self, X):
+        s = tf.reduce_mean(X, axis=(1, 2))                      # squeeze: (batch, C)
+        s = tf.sigmoid(self.fc2(tf.nn.relu(self.fc1(s))))       # excitation: (batch, C)
+        return X * s[:, None, None, :]                          # rescale every channel
+
+
+class SEResidual(Residual):
+    """ResNet's residual block with squeeze-and-excitation on its residual branch, before
+    the input is added (SE-ResNet, Hu et al., 2018). Arguments as :class:`Residual`, plus
+    the SE block's ``reduction``.
+    """
+
+    def __init__(self, in_channels, num_channels, use_1x1conv=False, strides=1, reduction=16,
+                 **kwargs):
+        super().__init__(in_channels, num_channels, use_1x1conv, strides, **kwargs)
+        self.se = SqueezeExcitation(num_channels, reduction)
+
+    def call(self, X, training=None):
+        Y = tf.nn.relu(self.bn1(self.conv1(self.pad(X)), training=training))
+        Y = self.se(self.bn2(self.conv2(self.pad(Y)), training=training))
+        if self.conv3 is not None:
+            X = self.conv3(X)
+        return tf.nn.relu(Y + X)
+
+
+def resnet_like(make_block, num_classes=10, in_channels=1, name="resnet_like"):
+    """ResNet-18's skeleton around blocks made by ``make_block(in_channels, num_channels,
+    use_1x1conv=..., strides=...)``: stem, four stages of two blocks (64, 128, 256, 512
+    channels; each later stage halves the size), global average pooling, dense layer.
+    """
+    stem = keras.Sequential([layers.ZeroPadding2D(3), layers.Conv2D(64, kernel_size=7, strides=2),
+                             layers.BatchNormalization(momentum=0.9, epsilon=1e-5), layers.ReLU(),
+                             layers.ZeroPadding2D(1), layers.MaxPool2D(pool_size=3, strides=2)])
+    stages, c_in = [], 64
+    for i, c in enumerate((64, 128, 256, 512)):
+        first = make_block(c_in, c, use_1x1conv=i > 0, strides=1 if i == 0 else 2)
+        stages.append(keras.Sequential([first, make_block(c, c, use_1x1conv=False, strides=1)]))
+        c_in = c
+    return CheckedSequential(stem, *stages, layers.GlobalAveragePooling2D(),
+                                   layers.Flatten(), layers.Dense(num_classes), name=name,
+                                   in_channels=in_channels)
+
+
+def resnext18(num_classes=10, in_channels=1, groups=16):
+    """ResNet-18's skeleton with ResNeXt blocks: 3x3 convolutions in ``groups`` groups."""
+    return resnet_like(functools.partial(ResNeXtBlock, groups=groups), num_classes,
+                          in_channels, name="resnext18")
+
+
+def se_resnet18(num_classes=10, in_channels=1, reduction=16):
+    """ResNet-18 with a squeeze-and-excitation block in every residual block."""
+    return resnet_like(functools.partial(SEResidual, reduction=reduction), num_classes,
+                          in_channels, name="se_resnet18")
+
+
+def mobilenet18(num_classes=10, in_channels=1):
+    """ResNet-18's skeleton with MobileNet's depthwise-separable blocks and no shortcuts
+    (MobileNet has none): each block is a depthwise 3x3 and a pointwise 1x1 convolution."""
+    def block(in_channels, num_channels, use_1x1conv, strides):
+        return DepthwiseSeparable(in_channels, num_channels, strides)
+    return resnet_like(block, num_classes, in_channels, name="mobilenet18")
+
+
 # --------------------------------------------------------------------------- inspection
+# Keras' depthwise convolution is a layer of its own, not a Conv2D.
+_CONVOLUTIONS = (layers.Conv2D, layers.DepthwiseConv2D)
+
+
 def _steps_of(children, prefix):
     steps = []
     for i, child in enumerate(children):
@@ -461,8 +614,8 @@ def _steps_of(children, prefix):
         label = f"layer {path} ({type(child).__name__})"
         if hasattr(child, "spatial_steps"):
             steps.extend((f"layer {path} {n}", k, s, p) for n, k, s, p in child.spatial_steps())
-        elif isinstance(child, (layers.Conv2D, layers.MaxPooling2D, layers.AveragePooling2D)):
-            kernel = child.kernel_size if isinstance(child, layers.Conv2D) else child.pool_size
+        elif isinstance(child, (*_CONVOLUTIONS, layers.MaxPooling2D, layers.AveragePooling2D)):
+            kernel = child.kernel_size if isinstance(child, _CONVOLUTIONS) else child.pool_size
             steps.append((label, kernel[0], child.strides[0], child.padding))
         elif isinstance(child, layers.ZeroPadding2D):  # grows by 2p: a 1x1 "window" padded p
             steps.append((label, 1, 1, child.padding[0][0]))
@@ -531,6 +684,10 @@ def layer_summary(net, input_shape, show=True):
     X = tf.zeros(netsummary.check_input_shape(input_shape, "NHWC"))
     if isinstance(net, CheckedSequential):
         net.check_input(X)
+    if not net.built:
+        # A Sequential made without an Input builds itself on its first call by tracing its
+        # layers; a block's own call would then be counted twice below.
+        net(X, training=False)
     macs = []
     wrapped = []
 
@@ -538,11 +695,13 @@ def layer_summary(net, input_shape, show=True):
         original = layer.call
 
         def call(x, *args, **kwargs):
-            if isinstance(layer, layers.Conv2D):
-                spec = arithmetic.Conv(int(x.shape[-1]), layer.filters,
+            if isinstance(layer, _CONVOLUTIONS):
+                c = int(x.shape[-1])
+                depthwise = isinstance(layer, layers.DepthwiseConv2D)  # groups = channels
+                spec = arithmetic.Conv(c, c * layer.depth_multiplier if depthwise else layer.filters,
                                        tuple(layer.kernel_size), tuple(layer.strides),
                                        layer.padding, tuple(layer.dilation_rate),
-                                       layer.groups, layer.use_bias)
+                                       c if depthwise else layer.groups, layer.use_bias)
                 macs.append(arithmetic.count_macs(spec, input_size=tuple(x.shape[1:3])))
             else:
                 spec = arithmetic.Dense(int(x.shape[-1]), layer.units, layer.use_bias)
@@ -551,7 +710,7 @@ def layer_summary(net, input_shape, show=True):
         return call
 
     for layer in _all_layers(net):
-        if isinstance(layer, (layers.Conv2D, layers.Dense)):
+        if isinstance(layer, (*_CONVOLUTIONS, layers.Dense)):
             layer.call = counting(layer)
             wrapped.append(layer)
     rows = netsummary.Summary()

@@ -124,7 +124,8 @@ def init_xavier(net):
     K = _keras_of(net) or keras
     for layer in _walk(net):
         kernel = getattr(layer, "kernel", None)
-        convolutions = (K.layers.Conv1D, K.layers.Conv2D, K.layers.Conv3D)
+        convolutions = (K.layers.Conv1D, K.layers.Conv2D, K.layers.Conv3D,
+                        K.layers.DepthwiseConv2D)
         if isinstance(layer, (K.layers.Dense, *convolutions)) and kernel is not None:
             kernel.assign(init(kernel.shape))
     return net

@@ -1,4 +1,5 @@
-"""Classic convolutional networks for Fashion-MNIST (PyTorch), from LeNet to DenseNet.
+"""Classic convolutional networks for Fashion-MNIST (PyTorch), from LeNet to DenseNet,
+and the blocks that came after ResNet (grouped, depthwise-separable, squeeze-and-excitation).
 
 Mirrors :mod:`d2lmini.backend_tf.models`: the same names, in the same order, with the same
 docstrings, so a chapter can show both frameworks side by side. Every model is a
@@ -13,6 +14,8 @@ Images are NCHW here (NHWC in TensorFlow); all models output logits (no softmax)
 >>> net(torch.zeros(1, 1, 224, 224)).shape
 torch.Size([1, 10])
 """
+import functools
+
 import torch
 from torch import nn
 
@@ -20,8 +23,9 @@ from .. import arithmetic, netsummary
 
 __all__ = ["CheckedSequential", "output_size", "lenet", "alexnet", "vgg_block", "vgg", "nin_block", "nin",
            "Inception", "googlenet", "Residual", "resnet_block", "resnet18", "conv_block",
-           "DenseBlock", "transition_block", "densenet", "spatial_steps", "count_parameters",
-           "layer_summary"]
+           "DenseBlock", "transition_block", "densenet", "ResNeXtBlock", "DepthwiseSeparable",
+           "SqueezeExcitation", "SEResidual", "resnet_like", "resnext18", "se_resnet18",
+           "mobilenet18", "spatial_steps", "count_parameters", "layer_summary"]
 
 
 class CheckedSequential(netsummary.CheckedInput, nn.Sequential):
@@ -431,6 +435,147 @@ def densenet(num_classes=10, in_channels=1, growth_rate=32, arch=(4, 4, 4, 4)):
     layers += [nn.BatchNorm2d(channels), nn.ReLU(), nn.AdaptiveAvgPool2d((1, 1)),
                nn.Flatten(), nn.Linear(channels, num_classes)]
     return CheckedSequential(*layers, name="densenet", in_channels=in_channels)
+
+
+# ------------------------------------------------ after ResNet (chapter 24-after-resnet)
+class ResNeXtBlock(nn.Module):
+    """ResNeXt's block (Xie et al., 2017): a bottleneck with a grouped 3x3 convolution.
+
+    1x1 convolution to ``bottleneck`` channels (default ``num_channels``), 3x3 convolution
+    in ``groups`` groups (stride ``strides``), 1x1 convolution to ``num_channels``; batch
+    norm after each, ReLU after the first two. The input is added before the last ReLU,
+    through a 1x1 convolution when ``use_1x1conv``. Shapes: (batch, in_channels, H, W) ->
+    (batch, num_channels, H / strides, W / strides).
+    """
+
+    def __init__(self, in_channels, num_channels, groups=16, bottleneck=None,
+                 use_1x1conv=False, strides=1):
+        super().__init__()
+        b = bottleneck or num_channels
+        if b % groups:
+            raise ValueError(f"ResNeXtBlock: {b} bottleneck channels cannot be split into "
+                             f"{groups} groups; choose groups that divide {b}")
+        if not use_1x1conv and (strides != 1 or in_channels != num_channels):
+            raise ValueError(f"ResNeXtBlock({in_channels}, {num_channels}, strides={strides}) "
+                             "changes the shape: pass use_1x1conv=True")
+        self.conv1 = nn.Conv2d(in_channels, b, kernel_size=1)
+        self.conv2 = nn.Conv2d(b, b, kernel_size=3, stride=strides, padding=1, groups=groups)
+        self.conv3 = nn.Conv2d(b, num_channels, kernel_size=1)
+        self.conv4 = (nn.Conv2d(in_channels, num_channels, kernel_size=1, stride=strides)
+                      if use_1x1conv else None)
+        self.bn1, self.bn2 = nn.BatchNorm2d(b), nn.BatchNorm2d(b)
+        self.bn3 = nn.BatchNorm2d(num_channels)
+        self.strides = strides
+
+    def spatial_steps(self):
+        """Size-changing steps of this block: its 3x3 convolution."""
+        return [("ResNeXtBlock.conv2", 3, self.strides, 1)]
+
+    def forward(self, X):
+        Y = torch.relu(self.bn1(self.conv1(X)))
+        Y = torch.relu(self.bn2(self.conv2(Y)))
+        Y = self.bn3(self.conv3(Y))
+        if self.conv4 is not None:
+            X = self.conv4(X)
+        return torch.relu(Y + X)
+
+
+class DepthwiseSeparable(nn.Module):
+    """MobileNet's block (Howard et al., 2017): a depthwise 3x3 convolution (one filter per
+    channel, stride ``strides``), batch norm, ReLU; a pointwise 1x1 convolution to
+    ``out_channels``, batch norm, ReLU. Shapes: (batch, in_channels, H, W) ->
+    (batch, out_channels, H / strides, W / strides).
+    """
+
+    def __init__(self, in_channels, out_channels, strides=1):
+        super().__init__()
+        self.depthwise = nn.Conv2d(in_channels, in_channels, kernel_size=3, stride=strides,
+                                   padding=1, groups=in_channels, bias=False)
+        self.bn1 = nn.BatchNorm2d(in_channels)
+        self.pointwise = nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.strides = strides
+
+    def spatial_steps(self):
+        """Size-changing steps of this block: its depthwise 3x3 convolution."""
+        return [("DepthwiseSeparable.depthwise", 3, self.strides, 1)]
+
+    def forward(self, X):
+        Y = torch.relu(self.bn1(self.depthwise(X)))
+        return torch.relu(self.bn2(self.pointwise(Y)))
+
+
+class SqueezeExcitation(nn.Module):
+    """Squeeze-and-excitation (Hu et al., 2018): scale each channel of (batch, C, H, W) by
+    a weight in (0, 1) computed from the channel means: C -> C / reduction -> C, ReLU then
+    sigmoid.
+    """
+
+    def __init__(self, channels, reduction=16):
+        super().__init__()
+        self.fc1 = nn.Linear(channels, channels // reduction)
+        self.fc2 = nn.Linear(channels // reduction, channels)
+
+    def forward(self, X):
+        s = X.mean(dim=(2, 3))                                  # squeeze: (batch, C)
+        s = torch.sigmoid(self.fc2(torch.relu(self.fc1(s))))   # excitation: (batch, C)
+        return X * s[:, :, None, None]                          # rescale every channel
+
+
+class SEResidual(Residual):
+    """ResNet's residual block with squeeze-and-excitation on its residual branch, before
+    the input is added (SE-ResNet, Hu et al., 2018). Arguments as :class:`Residual`, plus
+    the SE block's ``reduction``.
+    """
+
+    def __init__(self, in_channels, num_channels, use_1x1conv=False, strides=1, reduction=16):
+        super().__init__(in_channels, num_channels, use_1x1conv, strides)
+        self.se = SqueezeExcitation(num_channels, reduction)
+
+    def forward(self, X):
+        Y = torch.relu(self.bn1(self.conv1(X)))
+        Y = self.se(self.bn2(self.conv2(Y)))
+        if self.conv3 is not None:
+            X = self.conv3(X)
+        return torch.relu(Y + X)
+
+
+def resnet_like(make_block, num_classes=10, in_channels=1, name="resnet_like"):
+    """ResNet-18's skeleton around blocks made by ``make_block(in_channels, num_channels,
+    use_1x1conv=..., strides=...)``: stem, four stages of two blocks (64, 128, 256, 512
+    channels; each later stage halves the size), global average pooling, dense layer.
+    """
+    stem = nn.Sequential(nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3),
+                         nn.BatchNorm2d(64), nn.ReLU(),
+                         nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+    stages, c_in = [], 64
+    for i, c in enumerate((64, 128, 256, 512)):
+        first = make_block(c_in, c, use_1x1conv=i > 0, strides=1 if i == 0 else 2)
+        stages.append(nn.Sequential(first, make_block(c, c, use_1x1conv=False, strides=1)))
+        c_in = c
+    return CheckedSequential(stem, *stages, nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(),
+                                 nn.Linear(512, num_classes), name=name,
+                                 in_channels=in_channels)
+
+
+def resnext18(num_classes=10, in_channels=1, groups=16):
+    """ResNet-18's skeleton with ResNeXt blocks: 3x3 convolutions in ``groups`` groups."""
+    return resnet_like(functools.partial(ResNeXtBlock, groups=groups), num_classes,
+                       in_channels, name="resnext18")
+
+
+def se_resnet18(num_classes=10, in_channels=1, reduction=16):
+    """ResNet-18 with a squeeze-and-excitation block in every residual block."""
+    return resnet_like(functools.partial(SEResidual, reduction=reduction), num_classes,
+                       in_channels, name="se_resnet18")
+
+
+def mobilenet18(num_classes=10, in_channels=1):
+    """ResNet-18's skeleton with MobileNet's depthwise-separable blocks and no shortcuts
+    (MobileNet has none): each block is a depthwise 3x3 and a pointwise 1x1 convolution."""
+    def block(in_channels, num_channels, use_1x1conv, strides):
+        return DepthwiseSeparable(in_channels, num_channels, strides)
+    return resnet_like(block, num_classes, in_channels, name="mobilenet18")
 
 
 # --------------------------------------------------------------------------- inspection
