@@ -26,6 +26,8 @@ import re
 
 import numpy as np
 
+from .loading import PassCounter
+
 
 def check_nproc(nproc):
     """``nproc`` (worker processes or devices) as an int of at least 1; ``ValueError``
@@ -153,6 +155,46 @@ def epoch_order(num_examples, seed, epoch, shuffle=True):
     if not shuffle:
         return np.arange(num_examples)
     return np.random.default_rng(seed + epoch).permutation(num_examples)
+
+
+class Shard(PassCounter):
+    """One worker's part of every global batch of a loader: the framework-free half of
+    the backends' ``ShardedLoader``.
+
+    The epoch's order is the one ``loader`` itself follows (the backend's
+    :meth:`epoch_order`), cut into ``loader``'s global batches of ``loader.batch_size``
+    examples; worker ``rank`` of ``world_size`` gets part ``rank`` of each
+    (:func:`shard_batches`). Across the workers every example is seen once per epoch, and
+    every worker takes ``len(loader)`` steps. The epoch count is shared with ``loader``.
+    A backend adds :meth:`epoch_order` and ``__iter__``, which ends a pass with
+    :meth:`finish_pass`.
+    """
+
+    def __init__(self, loader, rank, world_size):
+        self.rank, self.world_size = check_rank(rank, world_size)
+        self.batch_size = per_worker_batch(loader.batch_size, world_size)
+        self.loader = loader
+        self.global_batch_size = loader.batch_size
+        self._passes = loader._passes  # one epoch count with the loader it shards
+        self.global_sizes = global_batch_sizes(loader.num_examples, loader.batch_size)
+        self.num_examples = sum(len(b) for b in self.indices())
+
+    def __len__(self):
+        return len(self.global_sizes)
+
+    def epoch_order(self):
+        """The order of all the examples in the coming epoch, as ``loader`` draws it."""
+        raise NotImplementedError
+
+    def indices(self):
+        """This worker's example indices for the coming epoch: one int array per step."""
+        return shard_batches(self.epoch_order(), self.global_batch_size, self.rank,
+                             self.world_size)
+
+    def finish_pass(self, shuffled):
+        """Count a complete pass, as the loader does (only shuffled loaders count)."""
+        if shuffled:
+            self.epoch += 1
 
 
 def step_loss_scale(local_examples, global_examples, world_size):

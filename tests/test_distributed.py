@@ -242,6 +242,17 @@ def test_launch_and_train_ddp_refuse_bad_input(worker):
 
 # --------------------------------------- TensorFlow: MirroredStrategy on two logical CPUs
 
+# The data and the network of both TensorFlow scripts below (after their imports).
+TF_DATA_AND_NET = """
+def arrays():
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, ({N}, 8, 8), dtype=np.uint8), rng.integers(0, 10, {N})
+
+def tiny_cnn():
+    return keras.Sequential([keras.layers.Conv2D(4, 3, activation="relu"),
+                             keras.layers.Flatten(), keras.layers.Dense(10)])
+"""
+
 TF_RUN = """
 import json, os
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -250,14 +261,7 @@ from d2lmini import tensorflow as d2l
 devices = d2l.split_cpu(2)  # before TensorFlow runs anything
 import keras, tensorflow as tf
 
-def arrays():
-    rng = np.random.default_rng(0)
-    return rng.integers(0, 256, ({N}, 8, 8), dtype=np.uint8), rng.integers(0, 10, {N})
-
-def tiny_cnn():
-    return keras.Sequential([keras.layers.Conv2D(4, 3, activation="relu"),
-                             keras.layers.Flatten(), keras.layers.Dense(10)])
-
+{DATA_AND_NET}
 X, y = arrays()
 loaders = lambda: (d2l.ArrayLoader(X, y, {BATCH}, shuffle=True, seed=0),
                    d2l.ArrayLoader(X[:100], y[:100], {BATCH}))
@@ -302,7 +306,8 @@ print(json.dumps({{
 
 def test_mirrored_strategy_on_two_logical_cpus_matches_one_device(no_budget):
     pytest.importorskip("tensorflow")
-    code = TF_RUN.format(N=N, BATCH=BATCH, EPOCHS=EPOCHS, LR=LR)
+    code = TF_RUN.format(DATA_AND_NET=TF_DATA_AND_NET.format(N=N), BATCH=BATCH,
+                         EPOCHS=EPOCHS, LR=LR)
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
@@ -340,14 +345,7 @@ import keras
 import numpy as np
 from d2lmini import tensorflow as d2l
 
-def arrays():
-    rng = np.random.default_rng(0)
-    return rng.integers(0, 256, ({N}, 8, 8), dtype=np.uint8), rng.integers(0, 10, {N})
-
-def tiny_cnn():
-    return keras.Sequential([keras.layers.Conv2D(4, 3, activation="relu"),
-                             keras.layers.Flatten(), keras.layers.Dense(10)])
-
+{DATA_AND_NET}
 X, y = arrays()
 result = d2l.train_parallel(tiny_cnn, d2l.ArrayLoader(X, y, {BATCH}, shuffle=True, seed=0),
                             d2l.ArrayLoader(X[:100], y[:100], {BATCH}), {EPOCHS}, {LR},
@@ -361,7 +359,8 @@ if strategy.cluster_resolver.task_id == 0:
 @pytest.fixture
 def tf_worker(tmp_path):
     path = tmp_path / "mwms_worker.py"
-    path.write_text(TF_WORKER.format(N=N, BATCH=BATCH, EPOCHS=EPOCHS, LR=LR))
+    path.write_text(TF_WORKER.format(DATA_AND_NET=TF_DATA_AND_NET.format(N=N), BATCH=BATCH,
+                                     EPOCHS=EPOCHS, LR=LR))
     return path
 
 

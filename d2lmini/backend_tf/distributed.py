@@ -32,7 +32,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import distributed, loading, loop, training
+from .. import distributed, loop, training
 from ..distributed import LaunchError
 from .train import _build, _ends_in_softmax, _keras_of, init_xavier, make_optimizer
 
@@ -70,7 +70,7 @@ def split_cpu(n=2):
     return [d.name for d in tf.config.list_logical_devices("CPU")]
 
 
-class ShardedLoader(loading.PassCounter):
+class ShardedLoader(distributed.Shard):
     """One worker's part of every global batch of an :class:`ArrayLoader`.
 
     The same contract as PyTorch's ``ShardedLoader``: the epoch's order is ``loader``'s
@@ -88,31 +88,15 @@ class ShardedLoader(loading.PassCounter):
     y : int32 tensor, (batch_size / world_size,)
     """
 
-    def __init__(self, loader, rank, world_size):
-        self.rank, self.world_size = distributed.check_rank(rank, world_size)
-        self.batch_size = distributed.per_worker_batch(loader.batch_size, world_size)
-        self.loader = loader
-        self.global_batch_size = loader.batch_size
-        self._passes = loader._passes  # one epoch count with the loader it shards
-        self.global_sizes = distributed.global_batch_sizes(loader.num_examples,
-                                                           loader.batch_size)
-        self.num_examples = sum(len(b) for b in self.indices())
-
-    def __len__(self):
-        return len(self.global_sizes)
-
-    def indices(self):
-        """This worker's example indices for the coming epoch: one int array per step."""
-        order = distributed.epoch_order(self.loader.num_examples, self.loader.seed,
-                                        self.epoch, self.loader.shuffles)
-        return distributed.shard_batches(order, self.global_batch_size, self.rank,
-                                         self.world_size)
+    def epoch_order(self):
+        """The coming epoch's order, drawn as ArrayLoader draws it."""
+        return distributed.epoch_order(self.loader.num_examples, self.loader.seed,
+                                       self.epoch, self.loader.shuffles)
 
     def __iter__(self):
         for idx in self.indices():
             yield _gather(self.loader, idx, self.loader.device)
-        if self.loader.shuffles:  # counted once the pass is complete, as ArrayLoader does
-            self.epoch += 1
+        self.finish_pass(self.loader.shuffles)
 
 
 def _gather(loader, idx, device):
@@ -333,16 +317,17 @@ def _epoch_batches(loader):
 def _train_epoch(run, train_iter, watch, step_losses):
     """One pass over the training data; returns (mean loss, accuracy, examples)."""
     order, batches = _epoch_batches(train_iter)
-    loss_total, correct, n = 0.0, 0, 0
+    # The sums stay tensors: the watch reads them every few steps, the epoch's end once.
+    sums, loss_total, correct, n = [], tf.zeros(()), tf.zeros((), tf.int32), 0
     for i, (start, size) in enumerate(batches):
-        loss_sum, right = run.train(train_iter, order, start, size)
-        loss_sum = float(loss_sum)  # already added over the replicas
-        step_losses.append(loss_sum / size)
-        loss_total, correct, n = loss_total + loss_sum, correct + int(right), n + size
+        loss_sum, right = run.train(train_iter, order, start, size)  # added over replicas
+        sums.append(loss_sum)
+        loss_total, correct, n = loss_total + loss_sum, correct + right, n + size
         watch.after_step(i, loss_sum / size, loss_total, correct, n)
+    step_losses.extend((tf.stack(sums).numpy() / np.array([s for _, s in batches])).tolist())
     if train_iter.shuffles:  # as the loader counts its own complete passes
         train_iter.epoch += 1
-    return loss_total / max(n, 1), correct / max(n, 1), n
+    return float(loss_total) / max(n, 1), int(correct) / max(n, 1), n
 
 
 def _evaluate(run, test_iter):

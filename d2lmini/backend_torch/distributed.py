@@ -16,12 +16,13 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from .. import distributed, loading, loop, training
+from .. import distributed, loop, training
 from ..distributed import LaunchError
 from .devices import num_gpus
 from .train import _materialize_lazy, _reset, accuracy, init_xavier, make_optimizer
@@ -43,7 +44,7 @@ def split_cpu(n=2):
     return [torch.device("cpu")] * distributed.check_nproc(n)
 
 
-class ShardedLoader(loading.PassCounter):
+class ShardedLoader(distributed.Shard):
     """One worker's part of every global batch of an :class:`ArrayLoader`.
 
     The epoch's order is the one ``loader`` itself follows (a permutation seeded by
@@ -66,41 +67,25 @@ class ShardedLoader(loading.PassCounter):
     y : int64 tensor, (batch_size / world_size,)
     """
 
-    def __init__(self, loader, rank, world_size):
-        self.rank, self.world_size = distributed.check_rank(rank, world_size)
-        self.batch_size = distributed.per_worker_batch(loader.batch_size, world_size)
-        self.loader = loader
-        self.global_batch_size = loader.batch_size
-        self._passes = loader._passes  # one epoch count with the loader it shards
-        self.global_sizes = distributed.global_batch_sizes(loader.num_examples,
-                                                           loader.batch_size)
-        self.num_examples = sum(len(b) for b in self.indices())
-
-    def __len__(self):
-        return len(self.global_sizes)
-
     def on(self, device):
         """The same shard, its batches made on ``device``."""
         return ShardedLoader(self.loader.on(device), self.rank, self.world_size)
 
-    def indices(self):
-        """This worker's example indices for the coming epoch: one int64 tensor per step."""
+    def epoch_order(self):
+        """The coming epoch's order, drawn as ArrayLoader draws it (``torch.randperm``)."""
         n = self.loader.num_examples
-        if self.loader.shuffle:  # as ArrayLoader draws it, so one worker sees its batches
-            g = torch.Generator().manual_seed(self.loader.seed + self.epoch)
-            order = torch.randperm(n, generator=g)
-        else:
-            order = torch.arange(n)
-        return [torch.as_tensor(b) for b in distributed.shard_batches(
-            order.numpy(), self.global_batch_size, self.rank, self.world_size)]
+        if not self.loader.shuffle:
+            return np.arange(n)
+        g = torch.Generator().manual_seed(self.loader.seed + self.epoch)
+        return torch.randperm(n, generator=g).numpy()
 
     def __iter__(self):
         loader = self.loader
         for idx in self.indices():
-            idx = idx.to(loader.device)
+            idx = torch.as_tensor(idx).to(loader.device)
             yield loader.transform(loader.images[idx]), loader.labels[idx]
-        if loader.shuffle:  # counted once the pass is complete, as ArrayLoader does
-            self.epoch += 1
+        self.finish_pass(loader.shuffle)
+
 
 def train_parallel(net, train_iter, test_iter, num_epochs, lr, devices=None, seed=None,
                    optimizer="sgd", verbose=True):
@@ -227,6 +212,7 @@ def _train_epoch(ddp, optimizer, batches, watch, device, step_losses):
     sizes, world_size = batches.global_sizes, batches.world_size
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
     sums = torch.zeros(len(sizes) + 2, device=device)  # each step's loss sum, correct, n
+    seen = 0  # this process's examples so far, counted on the host: no sync per step
     for i, (X, y) in enumerate(batches):
         X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
         y_hat = ddp(X)
@@ -242,8 +228,9 @@ def _train_epoch(ddp, optimizer, batches, watch, device, step_losses):
             sums[i] = loss_sum
             sums[-2] += accuracy(y_hat, y)
             sums[-1] += len(y)
+        seen += len(y)
         watch.after_step(i, loss_sum.detach() / max(len(y), 1), sums[:i + 1].sum(),
-                         sums[-2], max(int(sums[-1]), 1))
+                         sums[-2], max(seen, 1))
     # One all-reduce per epoch gives every process the global batches' losses and counts.
     dist.all_reduce(sums)
     sums = sums.cpu()
@@ -265,6 +252,7 @@ def _evaluate(net, batches, device):
     net.train(was_training)
     dist.all_reduce(counts)
     return counts[0].item() / max(counts[1].item(), 1)
+
 
 def _no_checkpoints(*args):
     raise NotImplementedError("train_parallel does not write or resume checkpoints")
