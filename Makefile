@@ -43,7 +43,7 @@ book: setup
 	@echo "Site written to _build/html/index.html"
 
 test: book
-	D2LMINI_QUICK=1 $(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax tests notebooks
+	D2LMINI_QUICK=1 $(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax --durations=25 tests notebooks
 
 test-unit: setup
 	$(PY) -m pytest -n $(JOBS) --dist loadscope tests

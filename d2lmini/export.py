@@ -13,6 +13,12 @@ In the TensorFlow copy the name ``d2ltf`` (used in the two-framework notebooks, 
 A shared cell that needs both frameworks' results (tag ``both-frameworks``, e.g. one plot of
 the PyTorch and the TensorFlow runs) cannot run in a copy with one framework: the copy holds
 a short note in its place.
+
+A chapter *about* the two frameworks (chapter 21 copies weights from one to the other) needs
+both in almost every cell, so a copy with one framework could not run. Its notebook says so
+in its metadata, ``{"d2lmini": {"frameworks": "both"}}`` (in the MyST twin's front matter,
+kept by jupytext's ``notebook_metadata_filter: d2lmini``), and gets no copies: the exporter
+skips it and says why, and the site offers only the full notebook.
 """
 import argparse
 import copy
@@ -36,10 +42,18 @@ def cell_framework(cell):
     return found[0] if found else None
 
 
+def needs_both(nb):
+    """True for a notebook (a dict) marked as needing both frameworks throughout."""
+    return nb.get("metadata", {}).get("d2lmini", {}).get("frameworks") == "both"
+
+
 def single_framework(nb, framework):
     """A copy of notebook ``nb`` (a dict) holding only ``framework``'s and shared cells."""
     if framework not in FRAMEWORKS:
         raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
+    if needs_both(nb):
+        raise ValueError("this chapter needs both frameworks in most cells (its metadata says "
+                         "d2lmini.frameworks = both): it has no single-framework copy")
     out = copy.deepcopy(nb)
     cells = []
     for cell in out["cells"]:
@@ -80,13 +94,21 @@ def _both_note(cell, framework):
     return note
 
 
-def export(paths, out_dir, frameworks=FRAMEWORKS):
-    """Write ``out_dir/<framework>/<name>.ipynb`` for every notebook; return the paths."""
+def export(paths, out_dir, frameworks=FRAMEWORKS, skipped=None):
+    """Write ``out_dir/<framework>/<name>.ipynb`` for every notebook; return the paths.
+
+    Notebooks that need both frameworks throughout (:func:`needs_both`) get no copies; their
+    paths are appended to the list ``skipped`` where one is given.
+    """
     written = []
     for path in map(Path, paths):
         if path.suffix != ".ipynb":
             raise ValueError(f"{path} is not a .ipynb notebook")
         nb = json.loads(path.read_text(encoding="utf-8"))
+        if needs_both(nb):
+            if skipped is not None:
+                skipped.append(path)
+            continue
         for fw in frameworks:
             target = Path(out_dir) / fw / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -104,12 +126,16 @@ def main(argv=None):
     parser.add_argument("--framework", choices=FRAMEWORKS + ("both",), default="both")
     args = parser.parse_args(argv)
     frameworks = FRAMEWORKS if args.framework == "both" else (args.framework,)
+    skipped = []
     try:
-        written = export(args.notebooks, args.out, frameworks)
+        written = export(args.notebooks, args.out, frameworks, skipped)
     except (OSError, ValueError) as e:
         parser.exit(2, f"error: {e}\n")
     for path in written:
         print(path)
+    for path in skipped:
+        print(f"{path}: no single-framework copies (the chapter needs both frameworks)",
+              file=sys.stderr)
     return 0
 
 

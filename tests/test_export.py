@@ -116,3 +116,29 @@ def test_the_site_tabs_name_the_frameworks_of_the_table():
     assert labels == FRAMEWORK_NAMES
     ext = (static.parent / "_ext" / "cnnbook.py").read_text(encoding="utf-8")
     assert "from d2lmini import frameworks" in ext and '"PyTorch"' not in ext
+
+
+def test_a_chapter_needing_both_frameworks_gets_no_copies(tmp_path, capsys):
+    both = dict(NB, metadata={"d2lmini": {"frameworks": "both"}})
+    assert export.needs_both(both) and not export.needs_both(NB)
+    with pytest.raises(ValueError, match="needs both frameworks"):
+        export.single_framework(both, "pytorch")
+    (tmp_path / "both.ipynb").write_text(json.dumps(both))
+    (tmp_path / "one.ipynb").write_text(json.dumps(NB))
+    assert export.main([str(tmp_path / "both.ipynb"), str(tmp_path / "one.ipynb"),
+                        "--out", str(tmp_path / "out")]) == 0
+    assert sorted(p.relative_to(tmp_path / "out").as_posix()
+                  for p in (tmp_path / "out").rglob("*.ipynb")) == [
+        "pytorch/one.ipynb", "tensorflow/one.ipynb"]
+    assert "both.ipynb: no single-framework copies" in capsys.readouterr().err
+
+
+def test_chapter_21_is_the_chapter_needing_both_frameworks():
+    """The marker lives in the MyST twin (the source) and reaches the notebook."""
+    from pathlib import Path
+    notebooks = Path(__file__).resolve().parent.parent / "notebooks"
+    marked = [p.name for p in sorted(notebooks.glob("*.ipynb"))
+              if export.needs_both(json.loads(p.read_text(encoding="utf-8")))]
+    assert marked == ["21-two-frameworks.ipynb"]
+    head = (notebooks / "21-two-frameworks.md").read_text(encoding="utf-8").split("---")[1]
+    assert "frameworks: both" in head and "notebook_metadata_filter: d2lmini" in head

@@ -486,6 +486,14 @@ def test_downloads_are_single_framework(chapter, server):
     assert "pytorch" not in tags(tf_only) and "tensorflow" in tags(tf_only)
 
 
+def test_a_chapter_needing_both_frameworks_offers_the_full_notebook_only(server):
+    """Chapter 21 uses both frameworks in almost every cell: no single-framework copies."""
+    html = (SITE / "notebooks" / "21-two-frameworks.html").read_text(encoding="utf-8")
+    hrefs = re.findall(r'class="cnnbook-dl" href="([^"]+)"', html)
+    assert len(hrefs) == 1 and hrefs[0].endswith("/21-two-frameworks.ipynb"), hrefs
+    assert "PyTorch only" not in html.split('class="cnnbook-run"')[1].split("</nav>")[0]
+
+
 def test_screenshots(visit, chapter):
     """Home page and one chapter in each framework, for review, in _build/html/_screenshots/.
     The chapter is LeNet, the book's end-to-end example (else the one with most tabs)."""

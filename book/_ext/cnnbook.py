@@ -12,6 +12,9 @@ It does three things:
       _build/html/downloads/pytorch/NAME.ipynb      PyTorch cells only
       _build/html/downloads/tensorflow/NAME.ipynb   TensorFlow cells only
 
+  (a chapter that needs both frameworks throughout, ``d2lmini.export.needs_both``, has the
+  full notebook only);
+
 * gives every notebook page a "Run this chapter" strip under its title (download links and
   Colab / Kaggle / Binder launch links built from ``repository.url`` in ``_config.yml``), and adds the
   single-framework copies to the theme's download menu.
@@ -23,6 +26,7 @@ which ``make book`` (``--warningiserror``) turns into a failed build.
 from __future__ import annotations
 
 import html
+import json
 import shutil
 import subprocess
 import sys
@@ -32,6 +36,7 @@ from urllib.parse import quote
 from sphinx.util import logging
 
 from d2lmini import frameworks
+from d2lmini.export import needs_both
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +86,11 @@ def _tidy_assets(app, pagename, templatename, context, doctree):
             context[key] = kept
 
 
+def _needs_both(path):
+    """True for a chapter marked as needing both frameworks (``d2lmini.export.needs_both``)."""
+    return needs_both(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
 def _export(app, env):
     """Run the exporter once over all notebooks and copy the full notebooks beside them."""
     if app.builder.format != "html":
@@ -113,6 +123,9 @@ def _export(app, env):
     for doc, src in zip(docs, sources):
         shutil.copy2(src, out / src.name)
         files = {"both": f"{DOWNLOADS}/{src.name}"}
+        if _needs_both(src):  # a chapter about the two frameworks: the full notebook only
+            app.env.cnnbook_downloads[doc] = files
+            continue
         for fw in FRAMEWORKS:
             if not (out / fw / src.name).is_file():
                 logger.warning("cnnbook: the exporter did not write %s/%s", fw, src.name,
