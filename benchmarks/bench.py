@@ -211,6 +211,14 @@ def worker_pytorch(model, size, full):
         out[key + "_test_acc"] = r.history["test_acc"][-1]
         if amp:
             out["amp_precision"] = r.extra["precision"]
+    if full:  # train_ch6(..., compile=True): steady epochs, and what compiling added
+        torch.manual_seed(0)
+        r = mini.train_ch6(make(), train_iter, test_iter, size["epochs"], lr, device,
+                           verbose=False, compile=True)
+        out["d2lmini_compile"] = steady(r.extra["epoch_seconds"], n)
+        out["compiled"] = r.extra["compiled"]
+        first, rest = r.extra["epoch_seconds"][0], r.extra["epoch_seconds"][1:]
+        out["compile_first_epoch_extra_s"] = first - sorted(rest)[len(rest) // 2]
 
     # 3. the reference: d2l.train_ch6 on the same iterators and model
     d2l = import_d2l("pytorch")
@@ -475,7 +483,10 @@ def main(argv=None):
                   "d2lmini": "train_ch6 end to end: examples/s of the median epoch after "
                              "the first, its evaluation included",
                   "d2l": "d2l 1.0.3 train_ch6 on the same iterators, measured like d2lmini",
-                  "d2lmini_amp": "train_ch6(..., amp=True), measured like d2lmini"}}
+                  "d2lmini_amp": "train_ch6(..., amp=True), measured like d2lmini",
+                  "d2lmini_compile": "PyTorch train_ch6(..., compile=True), measured like "
+                                     "d2lmini; compile_first_epoch_extra_s: its first epoch "
+                                     "minus a steady one (full and GPU runs)"}}
     results = {}
     timeout = 400 if args.quick else 900
     for model in args.models.split(","):

@@ -125,7 +125,7 @@ def test_tensorflow_trains_through_xla_by_default_and_learns_the_same(small):
     for jit in (True, False):
         keras.utils.set_random_seed(0)
         runs[jit] = d2ltf.train_ch6(net_tf, train_iter, test_iter, 1, 0.1, "/CPU:0",
-                                    verbose=False, jit_compile=jit)
+                                    verbose=False, compile=jit)
     assert runs[True].extra["xla"] and not runs[False].extra["xla"]
     # Same data order, same initial weights: XLA changes only the rounding (which eight
     # SGD steps amplify to a few thousandths of the loss).
@@ -149,6 +149,51 @@ def test_tensorflow_falls_back_when_xla_cannot_compile(small):
     assert len(caught) == 1, "one warning: evaluation does not try XLA again"
     assert not result.extra["xla"]
     assert result.history["test_acc"][-1] > 0.3, result.history
+
+
+def test_pytorch_compiles_when_asked_and_learns_the_same(small):
+    runs = {}
+    for compiled in (True, False):
+        train_iter, test_iter = d2l.load_data_fashion_mnist(128)
+        runs[compiled] = d2l.train_ch6(net_torch(), train_iter, test_iter, 2, 0.3, "cpu",
+                                       verbose=False, compile=compiled)
+    assert runs[True].extra["compiled"] and not runs[False].extra["compiled"]
+    # Same data order, same initial weights: the generated kernels change only the rounding.
+    assert abs(runs[True].final[0] - runs[False].final[0]) < 0.02, (runs[True].final,
+                                                                    runs[False].final)
+    assert all(r.history["test_acc"][-1] > 0.5 for r in runs.values()), runs[True].history
+
+
+def broken_compile(net, **kwargs):
+    """A stand-in for torch.compile on a machine where compiling fails at the first call."""
+    def call(X):
+        raise RuntimeError("InductorError: no working C++ compiler found")
+    return call
+
+
+def test_pytorch_falls_back_when_torch_compile_fails(small, monkeypatch):
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    train_iter, test_iter = d2l.load_data_fashion_mnist(128)
+    with pytest.warns(RuntimeWarning, match="torch.compile could not compile") as caught:
+        result = d2l.train_ch6(net_torch(), train_iter, test_iter, 1, 0.1, "cpu",
+                               verbose=False, compile=True)
+    assert len(caught) == 1, "one warning: later steps and the evaluation run eagerly"
+    assert not result.extra["compiled"]
+    train_iter, test_iter = d2l.load_data_fashion_mnist(128)
+    eager = d2l.train_ch6(net_torch(), train_iter, test_iter, 1, 0.1, "cpu", verbose=False)
+    assert result.history == eager.history  # exactly: both ran eagerly, from the same seed
+
+
+def test_a_compiled_forward_raises_the_networks_own_errors(monkeypatch):
+    from d2lmini.backend_torch.train import CompiledForward
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    forward = CompiledForward(nn.Linear(3, 2))
+    with pytest.raises(RuntimeError, match="mat1 and mat2"):  # eager's error, not the compiler's
+        forward(torch.zeros(1, 5))
+    assert forward.failed is None
+    with pytest.warns(RuntimeWarning, match="training goes on without it"):
+        assert forward(torch.zeros(4, 3)).shape == (4, 2)  # the compiler's failure: eager
+    assert forward.failed.startswith("RuntimeError: InductorError")
 
 
 def test_float32_on_a_tf32_gpu_says_so(monkeypatch):

@@ -286,7 +286,7 @@ for _ in range({EPOCHS}):
 
 # train_ch6 on one device, same seed: same initial weights, same end.
 ch6 = d2l.train_ch6(tiny_cnn, *loaders(), {EPOCHS}, {LR}, device="/CPU:0", seed=0,
-                    jit_compile=False, verbose=False)
+                    compile=False, verbose=False)
 try:
     d2l.split_cpu(3)
     late = None
@@ -381,7 +381,7 @@ def test_multi_worker_mirrored_strategy_on_two_processes_matches_one_device(tf_w
         keras.layers.Conv2D(4, 3, activation="relu"), keras.layers.Flatten(),
         keras.layers.Dense(10)]), d2l.ArrayLoader(X, y, BATCH, shuffle=True, seed=0),
         d2l.ArrayLoader(X[:100], y[:100], BATCH), EPOCHS, LR, device="/CPU:0", seed=0,
-        jit_compile=False, verbose=False)
+        compile=False, verbose=False)
     assert len(saved["losses"]) == EPOCHS * 4
     epoch_means = [np.dot(saved["losses"][e * 4:(e + 1) * 4], [64, 64, 64, 1]) / N
                    for e in range(EPOCHS)]

@@ -9,7 +9,8 @@ d2ltf = pytest.importorskip("d2lmini.tensorflow")
 
 # Names whose signatures differ on purpose, and why.
 DIFFERENT_SIGNATURES = {
-    # TensorFlow only: XLA compilation of the training and evaluation steps.
+    # TensorFlow only: `jit_compile`, the former name of `compile` (XLA). Both backends take
+    # `compile`, with defaults chosen from measurements: XLA on, torch.compile off.
     "train_ch6": "jit_compile",
     # Keras layers take Keras' own keyword arguments (name, dtype, trainable).
     "DenseBlock": "**kwargs", "Inception": "**kwargs", "Residual": "**kwargs",

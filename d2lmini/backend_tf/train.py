@@ -78,7 +78,7 @@ def _compile(fn, jit_compile):
                     tf.errors.NotFoundError) as e:
                 reason = str(e).strip().splitlines()[0][:200]
                 warnings.warn(f"XLA could not compile {fn.__name__} ({reason}); running it "
-                              "without XLA (pass jit_compile=False to skip the attempt)",
+                              "without XLA (pass compile=False to skip the attempt)",
                               RuntimeWarning, stacklevel=2)
                 chosen[0] = plain
         return chosen[0](*args)
@@ -170,7 +170,8 @@ def _ends_in_softmax(net):
 
 
 def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=True,
-              amp=False, checkpoint=None, seed=None, optimizer="sgd", jit_compile=True):
+              amp=False, checkpoint=None, seed=None, optimizer="sgd", compile=True,
+              jit_compile=None):
     """Train a classifier with SGD (or another optimizer) and cross-entropy; evaluate after
     every epoch.
 
@@ -222,12 +223,15 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         :cite:`kingma2014adam` or Adadelta :cite:`zeiler2012adadelta`, with the settings of
         :data:`d2lmini.training.OPTIMIZERS`, the same in both frameworks. ``lr`` is the
         step size each of them takes (Adam: e.g. 0.001; Adadelta: 1.0, as in its paper).
-    jit_compile : bool
-        Compile the training and evaluation steps with XLA (TensorFlow only): it fuses
-        the many small operations of a step into a few kernels, which is faster on CPUs
-        (the Performance chapter measures it); the first step takes a few seconds longer to
-        compile. If XLA cannot compile the model, a warning says so and training goes on
-        without it.
+    compile : bool
+        Compile the training and evaluation steps with XLA: it fuses the many small
+        operations of a step into a few kernels, which is faster on CPUs (the Performance
+        chapter measures it); the first step takes a few seconds longer to compile. If XLA
+        cannot compile the model, a warning says so and training goes on without it.
+        PyTorch's ``train_ch6`` takes the same argument for ``torch.compile``, off by
+        default there (its compiling costs more than it saves on a chapter's run).
+    jit_compile : bool, optional
+        The former name of ``compile``; where given, it is used.
 
     Returns
     -------
@@ -244,6 +248,7 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     """
     device = resolve_device(device)
     training.check_training_args(num_epochs, lr, optimizer)
+    jit_compile = bool(compile if jit_compile is None else jit_compile)
     on_gpu = device.startswith("/GPU")
     dtype_name, precision_note = precision.resolve(
         "gpu" if on_gpu else "cpu", amp, gpu_bf16=on_gpu and _gpu_has_bf16(device))
@@ -285,7 +290,8 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         finally:
             if policies:
                 _restore_policy(policies)
-    result.extra["xla"] = bool(jit_compile) and step.uses_xla()  # known once it has run
+    result.extra["xla"] = jit_compile and step.uses_xla()  # known once it has run
+    result.extra["compiled"] = result.extra["xla"]
     return result
 
 

@@ -1,4 +1,6 @@
 """Training and evaluation of a classifier in PyTorch: ``train_ch6`` and friends."""
+import warnings
+
 import torch
 from torch import nn
 
@@ -27,7 +29,9 @@ def evaluate_accuracy(net, data_iter, device=None):
     return _evaluate(net, data_iter, device)
 
 
-def _evaluate(net, data_iter, device, autocast_dtype=None, channels_last=False):
+def _evaluate(net, data_iter, device, autocast_dtype=None, channels_last=False, forward=None):
+    """Accuracy of ``net`` on ``data_iter``; ``forward`` (default ``net``) computes the scores."""
+    forward = forward or net
     batches = data_iter.on(device) if hasattr(data_iter, "on") else data_iter
     was_training = net.training
     net.eval()
@@ -36,10 +40,38 @@ def _evaluate(net, data_iter, device, autocast_dtype=None, channels_last=False):
     with torch.no_grad(), _autocast(device, autocast_dtype):
         for X, y in batches:
             X, y = _to(X, device, channels_last), y.to(device, non_blocking=True)
-            correct += accuracy(net(X), y)
+            correct += accuracy(forward(X), y)
             total += y.numel()
     net.train(was_training)
     return correct.item() / max(total, 1)
+
+
+class CompiledForward:
+    """``net``'s forward pass through ``torch.compile``, or eager where compiling fails.
+
+    The compiled function is made once and reused, so each input shape and each mode
+    (training, evaluation) compiles once: the first call of each takes seconds, later ones
+    run the generated code. If a call fails and the same call succeeds eagerly, the error
+    came from the compiler (e.g. no C++ compiler on the machine): a warning says so and
+    every later call runs eagerly. An error the eager call raises too is the network's own
+    and is raised.
+    """
+
+    def __init__(self, net):
+        self.net, self.compiled, self.failed = net, torch.compile(net), None
+
+    def __call__(self, X):
+        if self.failed is not None:
+            return self.net(X)
+        try:
+            return self.compiled(X)
+        except Exception as e:  # noqa: BLE001 - the eager retry below tells the two kinds apart
+            out = self.net(X)  # raises the network's own error, if it is one
+            self.failed = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:200]}"
+            warnings.warn(f"torch.compile could not compile the network ({self.failed}); "
+                          f"training goes on without it (pass compile=False to skip the "
+                          f"attempt)", RuntimeWarning, stacklevel=2)
+            return out
 
 
 def _autocast(device, dtype):
@@ -128,7 +160,7 @@ def _materialize_lazy(net, data_iter):
 
 
 def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=True,
-              amp=False, checkpoint=None, seed=None, optimizer="sgd"):
+              amp=False, checkpoint=None, seed=None, optimizer="sgd", compile=False):
     """Train a classifier with SGD (or another optimizer) and cross-entropy; evaluate after
     every epoch.
 
@@ -177,6 +209,13 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         :cite:`kingma2014adam` or Adadelta :cite:`zeiler2012adadelta`, with the settings of
         :data:`d2lmini.training.OPTIMIZERS`, the same in both frameworks. ``lr`` is the
         step size each of them takes (Adam: e.g. 0.001; Adadelta: 1.0, as in its paper).
+    compile : bool
+        Run the forward pass through ``torch.compile`` (:class:`CompiledForward`), which
+        fuses operations into generated kernels. It costs seconds to tens of seconds of
+        compiling at the first step, the first evaluation and the last (smaller) batch, and
+        pays back on long runs of large models; on a CPU LeNet's compiled step saves a few
+        milliseconds, so the default is eager (the Performance chapter measures both).
+        TensorFlow's ``train_ch6`` takes the same argument for XLA, on by default there.
 
     Returns
     -------
@@ -184,7 +223,8 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         Per-epoch history, throughput and what ran. Its summary line is printed, e.g.
         ``loss 0.325, train acc 0.881, test acc 0.871, 4700.9 examples/sec on cuda:0``.
         ``extra["precision"]`` says how it computed, ``extra["epoch_seconds"]`` the wall
-        time of each epoch run in this call (training and evaluation).
+        time of each epoch run in this call (training and evaluation), ``extra["compiled"]``
+        whether the forward pass ran compiled.
 
     Example
     -------
@@ -207,10 +247,10 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     # Training draws from its own seeded copy of the generator; the caller's comes back after.
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
-        steps, settings = _setup(net, train_iter, test_iter, lr, device, dtype_name,
-                                 autocast_dtype, channels_last, optimizer)
+        steps, settings, forward = _setup(net, train_iter, test_iter, lr, device, dtype_name,
+                                          autocast_dtype, channels_last, optimizer, compile)
         try:
-            return loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
+            result = loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
                             framework="pytorch", device=device, settings=settings,
                             precision_note=precision_note, checkpoint=checkpoint,
                             verbose=verbose, show_precision=amp is not False,
@@ -221,14 +261,18 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         finally:
             if channels_last:
                 net.to(memory_format=torch.contiguous_format)
+    # Known once it has run: a compiler that failed fell back to eager.
+    result.extra["compiled"] = compile and forward.failed is None
+    return result
 
 
 def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, channels_last,
-           optimizer_name="sgd"):
+           optimizer_name="sgd", compile=False):
     """Fresh parameters for ``net`` on ``device`` (Xavier weights for linear and
     convolutional layers, each layer's own initialization for the rest), an optimizer,
     and the :class:`~d2lmini.loop.Steps` that train and evaluate it; also the settings a
-    checkpoint must match."""
+    checkpoint must match, and the forward pass (``net``, or a :class:`CompiledForward`).
+    Checkpoints hold ``net``'s own weights: a compiled run resumes an eager one."""
     # Lazy layers (d2l 1.0's nn.LazyLinear, nn.LazyConv2d) get their shapes from a test
     # example first; a network without them is left untouched, so its results stay the same.
     _materialize_lazy(net, test_iter)
@@ -240,10 +284,12 @@ def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, c
     optimizer = make_optimizer(optimizer_name, net.parameters(), lr)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype_name == "float16")
     batches = train_iter.on(device) if hasattr(train_iter, "on") else train_iter
-    step = _sgd_step(net, optimizer, scaler, nn.CrossEntropyLoss(), device, autocast_dtype)
+    forward = CompiledForward(net) if compile else net
+    step = _sgd_step(forward, optimizer, scaler, nn.CrossEntropyLoss(), device, autocast_dtype)
     steps = loop.Steps(
         train_epoch=lambda watch: _train_epoch(net, batches, step, watch, device, channels_last),
-        evaluate=lambda: _evaluate(net, test_iter, device, autocast_dtype, channels_last),
+        evaluate=lambda: _evaluate(net, test_iter, device, autocast_dtype, channels_last,
+                                   forward),
         save=lambda path, record: _save_checkpoint(path, record, net, optimizer, scaler, device),
         load=lambda path: _load_checkpoint(path, net, optimizer, scaler, device),
         read_losses=lambda window: torch.stack(window).tolist())
@@ -251,7 +297,7 @@ def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, c
                 "precision": dtype_name or "float32",
                 "architecture": checkpoints.fingerprint(repr(net)),
                 "optimizer": optimizer_name}
-    return steps, settings
+    return steps, settings, forward
 
 
 def make_optimizer(name, params, lr):
@@ -271,7 +317,8 @@ def make_optimizer(name, params, lr):
 
 
 def _sgd_step(net, optimizer, scaler, loss_fn, device, autocast_dtype):
-    """One SGD step on a batch: returns (loss, scores), the loss detached in float32."""
+    """One SGD step on a batch: returns (loss, scores), the loss detached in float32.
+    ``net`` is any callable from a batch to scores (a module, or its compiled forward)."""
     def step(X, y):
         with _autocast(device, autocast_dtype):
             y_hat = net(X)
