@@ -251,13 +251,13 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
                                           autocast_dtype, channels_last, optimizer, compile)
         try:
             result = loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
-                            framework="pytorch", device=device, settings=settings,
-                            precision_note=precision_note, checkpoint=checkpoint,
-                            verbose=verbose, show_precision=amp is not False,
-                            extra={"seed": seed, "optimizer": optimizer,
-                                   "channels_last": channels_last,
-                                   **({"tf32": tf32} if tf32 else {})},
-                            batch_shape=lambda: _batch_shape(train_iter))
+                              framework="pytorch", device=device, settings=settings,
+                              precision_note=precision_note, checkpoint=checkpoint,
+                              verbose=verbose, show_precision=amp is not False,
+                              extra={"seed": seed, "optimizer": optimizer,
+                                     "channels_last": channels_last,
+                                     **({"tf32": tf32} if tf32 else {})},
+                              batch_shape=lambda: _batch_shape(train_iter))
         finally:
             if channels_last:
                 net.to(memory_format=torch.contiguous_format)
