@@ -131,10 +131,23 @@ if sys.argv[2] == "die" and os.environ["RANK"] == "1":
 if sys.argv[2] == "hang" and os.environ["RANK"] == "1":
     import time; time.sleep(600)
 X, y = arrays()
-train_iter = d2l.ArrayLoader(X, y, {BATCH}, shuffle=True, seed=0)
-test_iter = d2l.ArrayLoader(X[:100], y[:100], {BATCH})
+loaders = lambda: (d2l.ArrayLoader(X, y, {BATCH}, shuffle=True, seed=0),
+                   d2l.ArrayLoader(X[:100], y[:100], {BATCH}))
+if sys.argv[2] == "resume":  # argv[3]: a checkpoint of train_ch6 after one epoch
+    import torch.distributed as dist
+    dist.init_process_group("gloo")  # one group for the three runs
+    mine = os.path.join(os.path.dirname(sys.argv[1]), "ddp.ckpt")
+    d2l.train_parallel(tiny_cnn(), *loaders(), 1, {LR}, seed=0, checkpoint=mine)
+    nets = tiny_cnn(), tiny_cnn()
+    resumed = d2l.train_parallel(nets[0], *loaders(), {EPOCHS}, {LR}, seed=0, checkpoint=mine)
+    d2l.train_parallel(nets[1], *loaders(), {EPOCHS}, {LR}, seed=0, checkpoint=sys.argv[3])
+    if os.environ["RANK"] == "0":
+        torch.save({{"ddp": nets[0].state_dict(), "ch6": nets[1].state_dict(),
+                    "history": resumed.history, "steps_run": len(resumed.extra["step_losses"])}},
+                   sys.argv[1])
+    raise SystemExit
 net = tiny_cnn()
-result = d2l.train_parallel(net, train_iter, test_iter, {EPOCHS}, {LR}, seed=0)
+result = d2l.train_parallel(net, *loaders(), {EPOCHS}, {LR}, seed=0)
 if os.environ["RANK"] == "0":
     torch.save({{"losses": result.extra["step_losses"], "initial": result.extra["initial_state"],
                 "final": net.state_dict(), "history": result.history}}, sys.argv[1])
@@ -190,6 +203,23 @@ def test_ddp_on_two_processes_matches_one(worker, tmp_path, no_budget):
     assert ddp["history"]["test_acc"] == result.history["test_acc"]
     for name, w in net.state_dict().items():
         np.testing.assert_allclose(ddp["final"][name], w.detach(), atol=TOLERANCE, err_msg=name)
+
+    # Checkpoints: a DDP run stopped after one epoch and resumed, and a train_ch6 run of
+    # one epoch resumed by DDP, both end where the uninterrupted run ended.
+    ckpt = tmp_path / "ch6.ckpt"
+    d2l.train_ch6(tiny_cnn(nn), loader.__class__(X, y, BATCH, shuffle=True, seed=0),
+                  d2l.ArrayLoader(X[:100], y[:100], BATCH), 1, LR, device="cpu", seed=0,
+                  verbose=False, checkpoint=ckpt)
+    d2l.launch(worker, nproc=2, args=[out, "resume", ckpt], timeout=120)
+    resumed = torch.load(out, weights_only=False)
+    assert resumed["steps_run"] == 4  # only the second epoch's four steps were trained
+    assert len(resumed["history"]["train_loss"]) == EPOCHS
+    np.testing.assert_allclose(resumed["history"]["train_loss"], ddp["history"]["train_loss"],
+                               rtol=TOLERANCE)
+    for name, w in ddp["final"].items():
+        for run in ("ddp", "ch6"):
+            np.testing.assert_allclose(resumed[run][name], w, atol=TOLERANCE,
+                                       err_msg=f"{run}: {name}")
 
 
 @pytest.mark.parametrize("framework", ["torch", "tensorflow"])
@@ -287,29 +317,44 @@ for _ in range({EPOCHS}):
 # train_ch6 on one device, same seed: same initial weights, same end.
 ch6 = d2l.train_ch6(tiny_cnn, *loaders(), {EPOCHS}, {LR}, device="/CPU:0", seed=0,
                     compile=False, verbose=False)
+
+# Checkpoints: a mirrored run stopped after one epoch and resumed, and a train_ch6 run of
+# one epoch resumed by the mirrored one.
+folder = os.environ["CKPT_DIR"]
+d2l.train_parallel(tiny_cnn, *loaders(), 1, {LR}, seed=0, verbose=False,
+                   checkpoint=os.path.join(folder, "mirrored.ckpt"))
+resumed = d2l.train_parallel(tiny_cnn, *loaders(), {EPOCHS}, {LR}, seed=0, verbose=False,
+                             checkpoint=os.path.join(folder, "mirrored.ckpt"))
+d2l.train_ch6(tiny_cnn, *loaders(), 1, {LR}, device="/CPU:0", seed=0, verbose=False,
+              checkpoint=os.path.join(folder, "ch6.ckpt"))
+from_ch6 = d2l.train_parallel(tiny_cnn, *loaders(), {EPOCHS}, {LR}, seed=0, verbose=False,
+                              checkpoint=os.path.join(folder, "ch6.ckpt"))
 try:
     d2l.split_cpu(3)
     late = None
 except RuntimeError as e:
     late = str(e)
 weights = lambda m: [w.numpy() for w in m.weights]
+gap = lambda m1, m2: max(float(np.abs(a - b).max()) for a, b in zip(weights(m1), weights(m2)))
 print(json.dumps({{
     "devices": devices, "device": mirrored.device,
     "losses": mirrored.extra["step_losses"], "reference": losses,
-    "weights": max(float(np.abs(a - b).max()) for a, b in zip(weights(mirrored.net), weights(net))),
-    "ch6_weights": max(float(np.abs(a - b).max()) for a, b in zip(weights(mirrored.net), weights(ch6.net))),
+    "weights": gap(mirrored.net, net), "ch6_weights": gap(mirrored.net, ch6.net),
     "ch6_loss": [mirrored.history["train_loss"], ch6.history["train_loss"]],
     "ch6_test": [mirrored.history["test_acc"], ch6.history["test_acc"]],
+    "resumed": [len(r.extra["step_losses"]) for r in (resumed, from_ch6)],
+    "resumed_loss": [r.history["train_loss"] for r in (resumed, from_ch6)],
+    "resumed_weights": [gap(mirrored.net, r.net) for r in (resumed, from_ch6)],
     "late": late}}))
 """
 
 
-def test_mirrored_strategy_on_two_logical_cpus_matches_one_device(no_budget):
+def test_mirrored_strategy_on_two_logical_cpus_matches_one_device(no_budget, tmp_path):
     pytest.importorskip("tensorflow")
     code = TF_RUN.format(DATA_AND_NET=TF_DATA_AND_NET.format(N=N), BATCH=BATCH,
                          EPOCHS=EPOCHS, LR=LR)
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=300)
+                         timeout=300, env={**os.environ, "CKPT_DIR": str(tmp_path)})
     assert run.returncode == 0, run.stderr[-3000:]
     r = json.loads(run.stdout.strip().splitlines()[-1])
     assert r["devices"] == ["/device:CPU:0", "/device:CPU:1"]
@@ -319,6 +364,12 @@ def test_mirrored_strategy_on_two_logical_cpus_matches_one_device(no_budget):
     assert r["weights"] < TOLERANCE and r["ch6_weights"] < TOLERANCE
     np.testing.assert_allclose(*r["ch6_loss"], rtol=TOLERANCE)
     assert r["ch6_test"][0] == r["ch6_test"][1]
+    # Checkpoints: both resumed runs trained only the second epoch (four steps) and ended
+    # where the uninterrupted run ended.
+    assert r["resumed"] == [4, 4]
+    for loss in r["resumed_loss"]:
+        np.testing.assert_allclose(loss, r["ch6_loss"][0], rtol=TOLERANCE)
+    assert max(r["resumed_weights"]) < TOLERANCE
     assert "set up its 2 already" in r["late"] and "fresh process" in r["late"]
 
 

@@ -32,9 +32,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .. import checkpoint as checkpoints
 from .. import distributed, loop, training
 from ..distributed import LaunchError
-from .train import _build, _ends_in_softmax, _keras_of, init_xavier, make_optimizer
+from .train import (_architecture, _build, _ends_in_softmax, _keras_of, _load_checkpoint,
+                    _save_checkpoint, init_xavier, make_optimizer)
 
 __all__ = ["split_cpu", "ShardedLoader", "train_parallel", "launch", "LaunchError"]
 
@@ -125,7 +127,7 @@ def _strategy(devices):
 
 
 def train_parallel(net, train_iter, test_iter, num_epochs, lr, devices=None, seed=None,
-                   optimizer="sgd", verbose=True):
+                   optimizer="sgd", verbose=True, checkpoint=None):
     """Train ``net`` data-parallel with a ``tf.distribute`` strategy; return the run.
 
     Each replica (a device of ``strategy``) gets its part of every global batch of
@@ -157,14 +159,21 @@ def train_parallel(net, train_iter, test_iter, num_epochs, lr, devices=None, see
     optimizer : "sgd", "adam" or "adadelta"
     verbose : bool
         Print the summary line (on the chief, worker 0, only with several workers).
+    checkpoint : str or path, optional
+        A file written after every epoch (atomically, by the chief) and read by every
+        worker when it exists: the run resumes after its last epoch and ends where an
+        uninterrupted run ends, as with :func:`train_ch6`, whose checkpoints it shares (a
+        run started by ``train_ch6`` can go on here with the same settings, and back).
+        With several machines, give a path on storage they all see. Quick mode ignores
+        checkpoints.
 
     Returns
     -------
     TrainResult
         ``device`` says how many replicas ran where, e.g. ``2 x CPU (MirroredStrategy)``;
-        ``extra["step_losses"]`` holds the mean loss over each global batch,
-        ``extra["initial_weights"]`` the initial weights (numpy arrays, ``net.weights``
-        order), and the trained model is ``result.net``.
+        ``extra["step_losses"]`` holds the mean loss over each global batch trained in
+        this call, ``extra["initial_weights"]`` the initial weights (numpy arrays,
+        ``net.weights`` order), and the trained model is ``result.net``.
     """
     training.check_training_args(num_epochs, lr, optimizer)
     if isinstance(net, keras.Model) and net.built:
@@ -173,10 +182,11 @@ def train_parallel(net, train_iter, test_iter, num_epochs, lr, devices=None, see
                          "lambda: keras.Sequential([...])")
     with _quiet():  # TensorFlow logs every strategy it makes and every all-reduce it plans
         return _train(net, train_iter, test_iter, num_epochs, lr, devices, seed, optimizer,
-                      verbose)
+                      verbose, checkpoint)
 
 
-def _train(net, train_iter, test_iter, num_epochs, lr, devices, seed, optimizer, verbose):
+def _train(net, train_iter, test_iter, num_epochs, lr, devices, seed, optimizer, verbose,
+           checkpoint=None):
     strategy = _strategy(devices)
     world_size = strategy.num_replicas_in_sync
     distributed.per_worker_batch(train_iter.batch_size, world_size)
@@ -191,23 +201,29 @@ def _train(net, train_iter, test_iter, num_epochs, lr, devices, seed, optimizer,
         opt = make_optimizer(optimizer, lr, _keras_of(net))
         opt.build(net.trainable_variables)
     run = _Replicated(strategy, net, opt)
+    chief = _is_chief(strategy)
     step_losses = []
     steps = loop.Steps(
         train_epoch=lambda watch: _train_epoch(run, train_iter, watch, step_losses),
         evaluate=lambda: _evaluate(run, test_iter),
-        save=_no_checkpoints, load=_no_checkpoints,
+        # Every copy of the weights is the same: the chief writes them, all read them.
+        save=lambda path, record: _save_checkpoint(path, record, net, opt) if chief else None,
+        load=lambda path: _load_checkpoint(path, net, opt),
         read_losses=lambda window: [float(v) for v in window])
     kind = strategy.extended.worker_devices[0].rsplit("/", 1)[-1].split(":")[-2]
     name = ("MultiWorkerMirroredStrategy"
             if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
             else type(strategy).__name__)
-    chief = _is_chief(strategy)
     result = loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
                       framework="tensorflow",
                       device=f"{world_size} x {kind} ({name})",
-                      settings={"shapes": {}, "precision": "float32", "architecture": "",
+                      settings={"shapes": {str(i): list(v.shape)
+                                           for i, v in enumerate(net.variables)},
+                                "precision": "float32",
+                                "architecture": checkpoints.fingerprint(_architecture(net)),
                                 "optimizer": optimizer},
-                      precision_note="float32", verbose=verbose and chief,
+                      precision_note="float32", checkpoint=checkpoint,
+                      verbose=verbose and chief,
                       extra={"seed": seed, "optimizer": optimizer, "world_size": world_size,
                              "strategy": name,
                              "step_losses": step_losses})
@@ -334,10 +350,6 @@ def _evaluate(run, test_iter):
     order, batches = _epoch_batches(test_iter)
     correct = sum(int(run.count(test_iter, order, start, size)) for start, size in batches)
     return correct / max(test_iter.num_examples, 1)
-
-
-def _no_checkpoints(*args):
-    raise NotImplementedError("train_parallel does not write or resume checkpoints")
 
 
 def launch(script, nproc=2, args=(), timeout=600, threads=None):

@@ -22,10 +22,12 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from .. import checkpoint as checkpoints
 from .. import distributed, loop, training
 from ..distributed import LaunchError
 from .devices import num_gpus
-from .train import _materialize_lazy, _reset, accuracy, init_xavier, make_optimizer
+from .train import (_load_checkpoint, _materialize_lazy, _reset, _save_checkpoint, accuracy,
+                    init_xavier, make_optimizer)
 
 __all__ = ["split_cpu", "ShardedLoader", "train_parallel", "launch", "LaunchError"]
 
@@ -88,7 +90,7 @@ class ShardedLoader(distributed.Shard):
 
 
 def train_parallel(net, train_iter, test_iter, num_epochs, lr, devices=None, seed=None,
-                   optimizer="sgd", verbose=True):
+                   optimizer="sgd", verbose=True, checkpoint=None):
     """Train ``net`` data-parallel in a script started by ``torchrun``; return the run.
 
     Every process calls this with the same arguments. It joins the process group that
@@ -123,14 +125,22 @@ def train_parallel(net, train_iter, test_iter, num_epochs, lr, devices=None, see
     optimizer : "sgd", "adam" or "adadelta"
     verbose : bool
         Process 0 prints the summary line (and shows a progress bar in a terminal).
+    checkpoint : str or path, optional
+        A file written after every epoch (atomically, by the first process of each
+        machine) and read by every process when it exists: the run resumes after its last
+        epoch and ends where an uninterrupted run ends, as with :func:`train_ch6`, whose
+        checkpoints it shares (a run started by ``train_ch6`` can go on here with the same
+        settings, and back). On several machines, give a path on storage they all see.
+        Quick mode ignores checkpoints.
 
     Returns
     -------
     TrainResult
         The same on every process. ``device`` says how many processes ran where, e.g.
         ``2 x cpu (gloo)``; ``examples_per_sec`` counts all processes' examples;
-        ``extra["step_losses"]`` holds the mean loss over each global batch, and
-        ``extra["initial_state"]`` the initial weights (a ``state_dict`` on the CPU).
+        ``extra["step_losses"]`` holds the mean loss over each global batch trained in
+        this call, and ``extra["initial_state"]`` the initial weights (a ``state_dict`` on
+        the CPU).
     """
     rank, world_size, local_rank = distributed.torchrun_env()
     training.check_training_args(num_epochs, lr, optimizer)
@@ -145,7 +155,7 @@ def train_parallel(net, train_iter, test_iter, num_epochs, lr, devices=None, see
     try:
         return _train(net, train_iter, test_iter, shards, num_epochs, lr, device,
                       dist.get_backend(), training.resolve_seed(seed), optimizer,
-                      verbose and rank == 0)
+                      verbose and rank == 0, checkpoint, writer=local_rank == 0)
     finally:
         if created:
             dist.destroy_process_group()
@@ -169,7 +179,7 @@ def _device(devices, local_rank):
 
 
 def _train(net, train_iter, test_iter, shards, num_epochs, lr, device, backend, seed,
-           optimizer_name, verbose):
+           optimizer_name, verbose, checkpoint=None, writer=True):
     world_size = shards[0].world_size
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)  # the same draws as train_ch6's, on every process
@@ -181,21 +191,27 @@ def _train(net, train_iter, test_iter, shards, num_epochs, lr, device, backend, 
         # DDP also copies process 0's weights to the others when it wraps the network.
         ddp = DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
         optimizer = make_optimizer(optimizer_name, ddp.parameters(), lr)
+        # Never enabled (float32), but kept so that checkpoints read as train_ch6's do.
+        scaler = torch.amp.GradScaler(device.type, enabled=False)
         step_losses = []
         train_batches, test_batches = (s.on(device) for s in shards)
         steps = loop.Steps(
             train_epoch=lambda watch: _train_epoch(ddp, optimizer, train_batches, watch,
                                                    device, step_losses),
             evaluate=lambda: _evaluate(net, test_batches, device),
-            save=_no_checkpoints, load=_no_checkpoints,
+            save=lambda path, record: _save(path, record, net, optimizer, scaler, device,
+                                            writer),
+            load=lambda path: _load(path, net, optimizer, scaler, device),
             read_losses=lambda window: torch.stack(window).tolist())
         # A progress bar only where someone watches: captured output keeps the summary line.
         show = verbose and sys.stderr.isatty()
         result = loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
                           framework="pytorch", device=f"{world_size} x {device.type} ({backend})",
-                          settings={"shapes": {}, "precision": "float32", "architecture": "",
+                          settings={"shapes": {k: list(v.shape) for k, v in initial.items()},
+                                    "precision": "float32",
+                                    "architecture": checkpoints.fingerprint(repr(net)),
                                     "optimizer": optimizer_name},
-                          precision_note="float32", verbose=show,
+                          precision_note="float32", checkpoint=checkpoint, verbose=show,
                           extra={"seed": seed, "optimizer": optimizer_name,
                                  "world_size": world_size, "backend": backend,
                                  "step_losses": step_losses})
@@ -254,8 +270,42 @@ def _evaluate(net, batches, device):
     return counts[0].item() / max(counts[1].item(), 1)
 
 
-def _no_checkpoints(*args):
-    raise NotImplementedError("train_parallel does not write or resume checkpoints")
+def _save(path, record, net, optimizer, scaler, device, writer):
+    """Write the checkpoint of an epoch: the weights and optimizer state (the same on every
+    process) and each process's random state (dropout draws on each; a last, smaller part
+    of a batch can move one process's state on further than another's)."""
+    rng = {"rank_rng": _gather(torch.get_rng_state(), device)}
+    if device.type == "cuda":
+        rng["rank_cuda_rng"] = _gather(torch.cuda.get_rng_state(device), device)
+    if writer:
+        _save_checkpoint(path, {**record, **rng}, net, optimizer, scaler, torch.device("cpu"))
+    dist.barrier()  # no process goes on (or stops) before the epoch is saved
+
+
+def _load(path, net, optimizer, scaler, device):
+    """Read a checkpoint as train_ch6 does; each process then takes its own random state
+    back (that of process 0 when another number of processes wrote it)."""
+    record, restore = _load_checkpoint(path, net, optimizer, scaler, torch.device("cpu"))
+
+    def restore_here():
+        restore()
+        for key, setter in (("rank_rng", torch.set_rng_state),
+                            ("rank_cuda_rng", lambda s: torch.cuda.set_rng_state(s, device))):
+            states = record.get(key)
+            if states is not None and (key == "rank_rng" or device.type == "cuda"):
+                same = len(states) == dist.get_world_size()
+                setter(states[dist.get_rank() if same else 0].clone())
+
+    return record, restore_here
+
+
+def _gather(state, device):
+    """``state`` (a uint8 tensor) of every process, stacked in rank order on the CPU."""
+    here = state.to(device) if device.type == "cuda" else state  # NCCL sends GPU tensors
+    states = [torch.empty_like(here) for _ in range(dist.get_world_size())]
+    dist.all_gather(states, here)
+    return torch.stack(states).cpu()
+
 
 def launch(script, nproc=2, args=(), timeout=600, threads=None):
     """Run ``script`` in ``nproc`` processes on this machine with ``torchrun``; return the
