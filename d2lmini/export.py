@@ -27,6 +27,7 @@ import re
 import sys
 from pathlib import Path
 
+from .cellnames import NOTEBOOK_NAMES, cell_names
 from .frameworks import FRAMEWORK_NAMES, FRAMEWORKS
 
 BOTH = "both-frameworks"  # the tag of a shared cell that uses both frameworks' variables
@@ -63,13 +64,7 @@ def single_framework(nb, framework):
             cells.append(_both_note(cell, framework))
             continue
         if cell["cell_type"] == "code":
-            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            # Only in the framework's own cells: a shared cell that names d2ltf uses both
-            # frameworks side by side (chapter 21) and keeps its names.
-            if cell_framework(cell) == framework:
-                for pattern, repl in _RENAMES[framework]:
-                    source = pattern.sub(repl, source)
-            cell["source"] = source
+            cell["source"] = _copy_source(cell, framework)
         cells.append(cell)
     label = FRAMEWORK_NAMES[framework]
     all_names = " and ".join(FRAMEWORK_NAMES[f] for f in FRAMEWORKS)
@@ -81,6 +76,72 @@ def single_framework(nb, framework):
     out["cells"] = cells
     out.setdefault("metadata", {})["d2lmini_framework"] = framework
     return out
+
+
+def _source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def _copy_source(cell, framework):
+    """The source of code cell ``cell`` as ``framework``'s copy holds it."""
+    source = _source(cell)
+    # Only in the framework's own cells: a shared cell that names d2ltf uses both
+    # frameworks side by side (chapter 21) and keeps its names.
+    if cell_framework(cell) == framework:
+        for pattern, repl in _RENAMES[framework]:
+            source = pattern.sub(repl, source)
+    return source
+
+
+def _kept(cell, framework):
+    """Whether ``framework``'s copy runs code cell ``cell``."""
+    return (cell_framework(cell) in (None, framework)
+            and BOTH not in cell.get("metadata", {}).get("tags", []))
+
+
+def unresolved_names(nb, framework):
+    """The names ``framework``'s copy of notebook ``nb`` (a dict) would read before any of
+    its cells defines them: a list of ``(cell, name, where)``, ``cell`` the position of
+    the reading cell in ``nb`` (1-based, as Jupyter counts) and ``where`` the cells of
+    ``nb`` that define ``name`` but run later or not at all in the copy, e.g.
+    ``"cell 12 (tensorflow)"``. Empty when every name is defined in time.
+
+    Read from the code, not run (:mod:`d2lmini.cellnames`): a name that no cell defines
+    (an attribute set at run time, say) is not reported; running the copy finds those.
+
+    >>> nb = {"cells": [
+    ...     {"cell_type": "code", "metadata": {"tags": ["pytorch"]}, "source": "net = 1"},
+    ...     {"cell_type": "code", "metadata": {}, "source": "print(net)"}]}
+    >>> unresolved_names(nb, "tensorflow")
+    [(2, 'net', 'cell 1 (pytorch)')]
+    """
+    cells = [(i, cell) for i, cell in enumerate(nb["cells"], 1) if cell["cell_type"] == "code"]
+    names = {i: cell_names(_copy_source(cell, framework)) for i, cell in cells}
+    # What each cell defines, in the copy or in the book (d2ltf, renamed d2l in the copy).
+    anywhere = {i: names[i][0] | cell_names(_source(cell))[0] for i, cell in cells}
+    available, found = set(NOTEBOOK_NAMES), []
+    for i, cell in cells:
+        if not _kept(cell, framework):
+            continue
+        defined, read = names[i]
+        for name in sorted(read - available):
+            where = [f"cell {j} ({_role(other, framework, j > i)})" for j, other in cells
+                     if j != i and name in anywhere[j]
+                     and (j > i or not _kept(other, framework) or name not in names[j][0])]
+            if where:
+                found.append((i, name, ", ".join(where)))
+        available |= defined
+    return found
+
+
+def _role(cell, framework, later):
+    """What ``cell`` is to ``framework``'s copy, in words, for an error message."""
+    if BOTH in cell.get("metadata", {}).get("tags", []):
+        return "needs both frameworks"
+    own = cell_framework(cell)
+    if own not in (None, framework):
+        return own
+    return "runs later" if later else own or "shared"
 
 
 def _both_note(cell, framework):
@@ -110,6 +171,13 @@ def export(paths, out_dir, frameworks=FRAMEWORKS, skipped=None):
                 skipped.append(path)
             continue
         for fw in frameworks:
+            missing = unresolved_names(nb, fw)
+            if missing:
+                raise ValueError(f"the {fw} copy of {path.name} would stop: " + "; ".join(
+                    f"cell {i} reads {name!r}, which only {where} defines"
+                    for i, name, where in missing) + ". Define the name in a cell the copy "
+                    f"keeps (shared or {fw}), or tag the reading cell '{BOTH}' or with its "
+                    "framework")
             target = Path(out_dir) / fw / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(single_framework(nb, fw), indent=1,

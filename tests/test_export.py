@@ -1,9 +1,13 @@
 """The single-framework exporter."""
 import json
+from pathlib import Path
 
 import pytest
 
 from d2lmini import export
+from d2lmini.cellnames import cell_names
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def cell(kind, src, tags=()):
@@ -142,3 +146,76 @@ def test_chapter_21_is_the_chapter_needing_both_frameworks():
     assert marked == ["21-two-frameworks.ipynb"]
     head = (notebooks / "21-two-frameworks.md").read_text(encoding="utf-8").split("---")[1]
     assert "frameworks: both" in head and "notebook_metadata_filter: d2lmini" in head
+
+
+# ------------------------------------------------ a copy's names, read from its code
+
+def test_a_shared_cell_reading_one_frameworks_result_is_found_for_the_other():
+    nb = {"cells": [
+        cell("code", "%matplotlib inline\nimport numpy as np"),
+        cell("code", "result = train()", ["pytorch"]),
+        cell("code", "result_tf = train()", ["tensorflow"]),
+        cell("code", "print(np.mean(result.history))"),
+    ]}
+    assert export.unresolved_names(nb, "pytorch") == []
+    assert export.unresolved_names(nb, "tensorflow") == [(4, "result", "cell 2 (pytorch)")]
+
+
+def test_names_read_inside_functions_and_defined_later_are_found():
+    nb = {"cells": [
+        cell("code", "def show(run):\n    return plot(run, scale)"),
+        cell("code", "scale = 2\ndef plot(run, s):\n    return run * s"),
+        cell("code", "both = compare(result, result_tf)", [export.BOTH]),
+        cell("code", "print(both)"),
+    ]}
+    found = export.unresolved_names(nb, "pytorch")
+    assert found == [(1, "plot", "cell 2 (runs later)"), (1, "scale", "cell 2 (runs later)"),
+                     (4, "both", "cell 3 (needs both frameworks)")]
+
+
+def test_the_tensorflow_copy_is_read_after_renaming_d2ltf():
+    nb = {"cells": [
+        cell("code", "from d2lmini import tensorflow as d2ltf", ["tensorflow"]),
+        cell("code", "d2ltf.try_gpu()", ["tensorflow"]),
+    ]}
+    assert export.unresolved_names(nb, "tensorflow") == []
+    # Had only the importing cell been renamed, the second would read a name no cell defines.
+    nb["cells"][1]["metadata"]["tags"] = []
+    assert export.unresolved_names(nb, "tensorflow") == [
+        (2, "d2ltf", "cell 1 (tensorflow)")]
+
+
+def test_a_cell_magic_is_not_read_as_python():
+    nb = {"cells": [cell("code", "%%writefile run.py\nprint(undefined_here)"),
+                    cell("code", "x = 1", ["pytorch"]), cell("code", "!ls\nprint(len([x]))")]}
+    assert export.unresolved_names(nb, "pytorch") == []
+    assert export.unresolved_names(nb, "tensorflow") == [(3, "x", "cell 2 (pytorch)")]
+
+
+def test_a_real_chapter_with_a_pytorch_cell_left_untagged_is_refused(tmp_path):
+    """Chapter 8's copies pass. The same chapter with one PyTorch cell left untagged (a
+    shared cell then) would stop in the TensorFlow copy, and the exporter says where."""
+    path = ROOT / "notebooks" / "08-lenet.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    assert export.unresolved_names(nb, "pytorch") == export.unresolved_names(
+        nb, "tensorflow") == []
+    first_def, untag = {}, None  # name -> the PyTorch cell defining it first
+    for j, c in enumerate(nb["cells"], 1):
+        if c["cell_type"] != "code" or "pytorch" not in c["metadata"].get("tags", []):
+            continue
+        defined, read = cell_names("".join(c["source"]))
+        uses = sorted(n for n in read if n in first_def and n != "d2l")
+        if uses and untag is None:
+            untag, name = j, uses[0]
+        for n in defined:
+            first_def.setdefault(n, j)
+    nb["cells"][untag - 1]["metadata"]["tags"] = []
+    found = export.unresolved_names(nb, "tensorflow")
+    assert any(f[:2] == (untag, name) and f"cell {first_def[name]} (pytorch)" in f[2]
+               for f in found), found
+    bad = tmp_path / "08-lenet.ipynb"
+    bad.write_text(json.dumps(nb), encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"the tensorflow copy of 08-lenet.ipynb would stop: "
+                                         rf".*cell {untag} reads '{name}', which only "):
+        export.export([bad], tmp_path / "out")
+    assert not (tmp_path / "out" / "tensorflow").exists()
