@@ -8,6 +8,11 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
+# CPU threads per test worker: the cores shared among the JOBS workers. Unlimited, each
+# worker's PyTorch starts one OpenMP thread per core, and threads that outnumber the cores
+# spin waiting for each other: a learning test took 58 s beside a notebook, 11 s with this.
+THREADS ?= $(shell $(PYTHON) -c "import os; print(max(1, (os.cpu_count() or 1) // $(JOBS)))")
+TESTENV := D2LMINI_QUICK=1 OMP_NUM_THREADS=$(THREADS)
 
 .PHONY: setup system-deps movie-reviews book test test-unit test-notebooks test-copies lab export bench clean reproduce
 
@@ -43,18 +48,18 @@ book: setup
 	@echo "Site written to _build/html/index.html"
 
 test: book
-	D2LMINI_QUICK=1 $(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax --durations=25 tests notebooks
+	$(TESTENV) $(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax --durations=25 tests notebooks
 
 test-unit: setup
-	$(PY) -m pytest -n $(JOBS) --dist loadscope tests
+	OMP_NUM_THREADS=$(THREADS) $(PY) -m pytest -n $(JOBS) --dist loadscope tests
 
 test-notebooks: setup
-	D2LMINI_QUICK=1 $(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax notebooks
+	$(TESTENV) $(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax notebooks
 
 # Every single-framework copy of every chapter run alone (make test runs a few, and checks
 # the names of all): about 11 minutes on two cores. Run it before a release.
 test-copies: setup
-	D2LMINI_QUICK=1 D2LMINI_ALL_COPIES=1 $(PY) -m pytest -n $(JOBS) --dist loadscope tests/test_exports_run.py
+	$(TESTENV) D2LMINI_ALL_COPIES=1 $(PY) -m pytest -n $(JOBS) --dist loadscope tests/test_exports_run.py
 
 # JupyterLab on the notebooks, listening on 127.0.0.1 only: it prints the URL with its token.
 # From another machine, forward the port over SSH (ssh -L 8888:127.0.0.1:8888 HOST) and open
