@@ -130,7 +130,7 @@ def train_parallel(net, train_iter, test_iter, num_epochs, lr, devices=None, see
         machine) and read by every process when it exists: the run resumes after its last
         epoch and ends where an uninterrupted run ends, as with :func:`train_ch6`, whose
         checkpoints it shares (a run started by ``train_ch6`` can go on here with the same
-        settings, and back). On several machines, give a path on storage they all see.
+        settings). On several machines, give a path on storage they all see.
         Quick mode ignores checkpoints.
 
     Returns
