@@ -32,11 +32,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import checkpoint as checkpoints
 from .. import distributed, loop, training
 from ..distributed import LaunchError
-from .train import (_architecture, _build, _ends_in_softmax, _keras_of, _load_checkpoint,
-                    _save_checkpoint, init_xavier, make_optimizer)
+from .train import (_build, _ends_in_softmax, _keras_of, _load_checkpoint, _save_checkpoint,
+                    _checkpoint_settings, init_xavier, make_optimizer)
 
 __all__ = ["split_cpu", "ShardedLoader", "train_parallel", "launch", "LaunchError"]
 
@@ -217,11 +216,7 @@ def _train(net, train_iter, test_iter, num_epochs, lr, devices, seed, optimizer,
     result = loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
                       framework="tensorflow",
                       device=f"{world_size} x {kind} ({name})",
-                      settings={"shapes": {str(i): list(v.shape)
-                                           for i, v in enumerate(net.variables)},
-                                "precision": "float32",
-                                "architecture": checkpoints.fingerprint(_architecture(net)),
-                                "optimizer": optimizer},
+                      settings=_checkpoint_settings(net, "float32", optimizer),
                       precision_note="float32", checkpoint=checkpoint,
                       verbose=verbose and chief,
                       extra={"seed": seed, "optimizer": optimizer, "world_size": world_size,

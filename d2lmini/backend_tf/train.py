@@ -142,6 +142,14 @@ def _walk(layer):
         yield from _walk(sub)
 
 
+def _checkpoint_settings(net, precision, optimizer_name):
+    """What a checkpoint of ``net`` must match to be resumed (:func:`d2lmini.loop.fit`):
+    the variables' shapes, the precision, a fingerprint of the layers, the optimizer."""
+    return {"shapes": {str(i): list(v.shape) for i, v in enumerate(net.variables)},
+            "precision": precision, "architecture": checkpoints.fingerprint(_architecture(net)),
+            "optimizer": optimizer_name}
+
+
 def _architecture(net):
     """The model's layers and their settings as text (layer names left out: Keras numbers
     them per session), for the checkpoint's fingerprint."""
@@ -276,10 +284,7 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
             save=lambda path, record: _save_checkpoint(path, record, net, optimizer),
             load=lambda path: _load_checkpoint(path, net, optimizer),
             read_losses=lambda window: tf.stack(window).numpy().tolist())
-        settings = {"shapes": {str(i): list(v.shape) for i, v in enumerate(net.variables)},
-                    "precision": dtype_name or "float32",
-                    "architecture": checkpoints.fingerprint(_architecture(net)),
-                    "optimizer": optimizer_name}
+        settings = _checkpoint_settings(net, dtype_name or "float32", optimizer_name)
         try:
             result = loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
                               framework="tensorflow", device=device, settings=settings,

@@ -22,12 +22,11 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from .. import checkpoint as checkpoints
 from .. import distributed, loop, training
 from ..distributed import LaunchError
 from .devices import num_gpus
 from .train import (_load_checkpoint, _materialize_lazy, _reset, _save_checkpoint, accuracy,
-                    init_xavier, make_optimizer)
+                    _checkpoint_settings, init_xavier, make_optimizer)
 
 __all__ = ["split_cpu", "ShardedLoader", "train_parallel", "launch", "LaunchError"]
 
@@ -207,10 +206,7 @@ def _train(net, train_iter, test_iter, shards, num_epochs, lr, device, backend, 
         show = verbose and sys.stderr.isatty()
         result = loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
                           framework="pytorch", device=f"{world_size} x {device.type} ({backend})",
-                          settings={"shapes": {k: list(v.shape) for k, v in initial.items()},
-                                    "precision": "float32",
-                                    "architecture": checkpoints.fingerprint(repr(net)),
-                                    "optimizer": optimizer_name},
+                          settings=_checkpoint_settings(net, "float32", optimizer_name),
                           precision_note="float32", checkpoint=checkpoint, verbose=show,
                           extra={"seed": seed, "optimizer": optimizer_name,
                                  "world_size": world_size, "backend": backend,

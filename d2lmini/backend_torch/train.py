@@ -293,11 +293,15 @@ def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, c
         save=lambda path, record: _save_checkpoint(path, record, net, optimizer, scaler, device),
         load=lambda path: _load_checkpoint(path, net, optimizer, scaler, device),
         read_losses=lambda window: torch.stack(window).tolist())
-    settings = {"shapes": {k: list(v.shape) for k, v in net.state_dict().items()},
-                "precision": dtype_name or "float32",
-                "architecture": checkpoints.fingerprint(repr(net)),
-                "optimizer": optimizer_name}
-    return steps, settings, forward
+    return steps, _checkpoint_settings(net, dtype_name or "float32", optimizer_name), forward
+
+
+def _checkpoint_settings(net, precision, optimizer_name):
+    """What a checkpoint of ``net`` must match to be resumed (:func:`d2lmini.loop.fit`):
+    the weight shapes, the precision, a fingerprint of the layers, the optimizer."""
+    return {"shapes": {k: list(v.shape) for k, v in net.state_dict().items()},
+            "precision": precision, "architecture": checkpoints.fingerprint(repr(net)),
+            "optimizer": optimizer_name}
 
 
 def make_optimizer(name, params, lr):
