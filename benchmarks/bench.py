@@ -18,7 +18,9 @@ real subset of Fashion-MNIST, it measures in examples per second:
 wall time of that epoch *including its evaluation on the test subset* (about one test example
 for every six training examples, as in Fashion-MNIST), and take the median of the epochs
 after the first (the first one traces/compiles and warms caches). ``raw`` times blocks of
-steps after two warm-up steps and takes the median block (``repeats`` in the sizes).
+steps after two warm-up steps and takes the median block (``repeats`` in the sizes). The
+record keeps every block and every steady epoch as well (``raw_runs``, ``d2lmini_runs``, ...),
+so that ``targets.py`` can say how far repeats of one measurement landed apart.
 Extra probes in full and GPU mode: ``raw_plain`` (the raw loop in each framework's
 default layout, without XLA), ``raw_bf16`` (``raw_plain`` in bfloat16: emulated on CPUs
 without bfloat16 instructions), and the input pipeline alone at 224x224 with its peak
@@ -86,12 +88,31 @@ SIZES = {
 
 
 # ----------------------------------------------------------------------------- helpers
+def median(values):
+    """The median of a non-empty list of numbers."""
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def steady_runs(epoch_seconds, examples):
+    """Examples/sec of each epoch after the first (of the only one if there is one)."""
+    return [examples / s for s in (epoch_seconds[1:] or epoch_seconds)]
+
+
 def steady(epoch_seconds, examples):
     """Examples/sec of the median epoch after the first (the only one if there is one)."""
-    later = sorted(epoch_seconds[1:] or epoch_seconds)
-    mid = len(later) // 2
-    seconds = later[mid] if len(later) % 2 else (later[mid - 1] + later[mid]) / 2
-    return examples / seconds
+    return examples / median(epoch_seconds[1:] or epoch_seconds)
+
+
+def measure(out, key, epoch_seconds, examples):
+    """Store a measured run: ``out[key]`` (the steady median) and ``out[key + "_runs"]``.
+
+    The runs are the throughputs of the steady epochs one by one, so that a record shows how
+    far two repeats of the same measurement landed apart (``targets.py`` prints the spread).
+    """
+    out[key] = steady(epoch_seconds, examples)
+    out[key + "_runs"] = steady_runs(epoch_seconds, examples)
 
 
 class EpochClock:
@@ -134,8 +155,8 @@ def subset_env(size):
     os.environ.pop("D2LMINI_MAX_EPOCHS", None)
 
 
-def timed_steps(step, batches, steps, warmup=2, sync=lambda: None, repeats=1):
-    """Seconds for ``steps`` steps after ``warmup`` ones: the median of ``repeats`` blocks."""
+def timed_blocks(step, batches, steps, warmup=2, sync=lambda: None, repeats=1):
+    """Seconds of each of ``repeats`` blocks of ``steps`` steps, after ``warmup`` steps."""
     for i in range(warmup):
         step(*batches[i % len(batches)])
     sync()
@@ -146,7 +167,7 @@ def timed_steps(step, batches, steps, warmup=2, sync=lambda: None, repeats=1):
             step(*batches[i % len(batches)])
         sync()
         blocks.append(time.perf_counter() - tic)
-    return sorted(blocks)[len(blocks) // 2]
+    return blocks
 
 
 # ----------------------------------------------------------------------------- PyTorch
@@ -187,18 +208,19 @@ def worker_pytorch(model, size, full):
             loss.backward()
             opt.step()
 
-        seconds = timed_steps(step, data, steps, warmup, sync, repeats)
-        return steps * size["batch"] / seconds
+        blocks = timed_blocks(step, data, steps, warmup, sync, repeats)
+        return [steps * size["batch"] / seconds for seconds in blocks]
 
     # train_ch6 trains conv nets in channels-last on a CPU; so does the raw loop.
-    out["raw"] = raw(channels_last=device.type == "cpu")
+    out["raw_runs"] = raw(channels_last=device.type == "cpu")
+    out["raw"] = median(out["raw_runs"])
     if full:
-        out["raw_plain"] = raw()
+        out["raw_plain"] = median(raw())
         if device.type == "cuda":
-            out["raw_bf16"] = raw(torch.bfloat16)
+            out["raw_bf16"] = median(raw(torch.bfloat16))
         else:  # emulated on most CPUs, and slow: a few steps only
-            out["raw_bf16"] = raw(torch.bfloat16, steps=4 if model == "lenet" else 1,
-                                  warmup=1, repeats=1)
+            out["raw_bf16"] = median(raw(torch.bfloat16, steps=4 if model == "lenet" else 1,
+                                         warmup=1, repeats=1))
 
     # 2. d2lmini's train_ch6, end to end
     n = train_iter.num_examples
@@ -206,7 +228,7 @@ def worker_pytorch(model, size, full):
         torch.manual_seed(0)
         r = mini.train_ch6(make(), train_iter, test_iter, size["epochs"], lr, device,
                            verbose=False, amp=amp)
-        out[key] = steady(r.extra["epoch_seconds"], n)
+        measure(out, key, r.extra["epoch_seconds"], n)
         out[key + "_reported"] = r.examples_per_sec
         out[key + "_test_acc"] = r.history["test_acc"][-1]
         if amp:
@@ -226,7 +248,7 @@ def worker_pytorch(model, size, full):
     clock = EpochClock(train_iter)
     with contextlib.redirect_stdout(io.StringIO()) as text:
         d2l.train_ch6(make(), clock, test_iter, size["epochs"], lr, device)
-    out["d2l"] = steady(clock.epoch_seconds(time.perf_counter()), n)
+    measure(out, "d2l", clock.epoch_seconds(time.perf_counter()), n)
     out["d2l_printed"] = [line for line in text.getvalue().splitlines()
                           if "examples/sec" in line or line.startswith("loss")]
     return out
@@ -273,22 +295,23 @@ def worker_tensorflow(model, size, full):
             def run(X, y):
                 step(X, y)
 
-            seconds = timed_steps(run, batches, steps, warmup,
+            blocks = timed_blocks(run, batches, steps, warmup,
                                   lambda: float(net.trainable_variables[0][0, 0, 0, 0]),
                                   repeats)
-            return steps * size["batch"] / seconds
+            return [steps * size["batch"] / seconds for seconds in blocks]
 
-        out["raw"] = raw(jit=True)  # train_ch6 compiles its step with XLA; so does this
+        out["raw_runs"] = raw(jit=True)  # train_ch6 compiles its step with XLA; so does this
+        out["raw"] = median(out["raw_runs"])
         if full:
-            out["raw_plain"] = raw()
-            out["raw_bf16"] = raw("mixed_bfloat16", steps=1 if model != "lenet" else 4,
-                                  warmup=1, repeats=1)  # emulated on most CPUs: slow
+            out["raw_plain"] = median(raw())
+            out["raw_bf16"] = median(raw("mixed_bfloat16", steps=1 if model != "lenet" else 4,
+                                         warmup=1, repeats=1))  # emulated on most CPUs: slow
 
     for key, amp in (("d2lmini", False), ("d2lmini_amp", True)):
         keras.utils.set_random_seed(0)
         r = mini.train_ch6(make, train_iter, test_iter, size["epochs"], lr, device,
                            verbose=False, amp=amp)
-        out[key] = steady(r.extra["epoch_seconds"], n)
+        measure(out, key, r.extra["epoch_seconds"], n)
         out[key + "_reported"] = r.examples_per_sec
         out[key + "_test_acc"] = r.history["test_acc"][-1]
         if amp:
@@ -309,7 +332,7 @@ def worker_tensorflow(model, size, full):
                       d2l.try_gpu())
     end = time.perf_counter()
     marks = starts + [end]
-    out["d2l"] = steady([b - a for a, b in zip(marks, marks[1:])], n)
+    measure(out, "d2l", [b - a for a, b in zip(marks, marks[1:])], n)
     out["d2l_printed"] = [line for line in text.getvalue().splitlines()
                           if "examples/sec" in line or line.startswith("loss")]
     return out
@@ -484,6 +507,9 @@ def main(argv=None):
                              "the first, its evaluation included",
                   "d2l": "d2l 1.0.3 train_ch6 on the same iterators, measured like d2lmini",
                   "d2lmini_amp": "train_ch6(..., amp=True), measured like d2lmini",
+                  "<key>_runs": "the repeats behind <key>, one by one (examples/s): raw's "
+                                "timed blocks, the steady epochs of the others; "
+                                "benchmarks/targets.py prints each ratio's spread from them",
                   "d2lmini_compile": "PyTorch train_ch6(..., compile=True), measured like "
                                      "d2lmini; compile_first_epoch_extra_s: its first epoch "
                                      "minus a steady one (full and GPU runs)"}}

@@ -19,6 +19,13 @@ may land either side on the next run: where ``amp=True`` trained in float32, the
 repeats the d2lmini one, and the script prints how far the two measurements of the same
 computation differ, which is the noise any ratio has to be read against. Exits with 1 when
 a target misses, so that a script can tell.
+
+Records that keep every repeat of a measurement (``raw_runs``: the timed blocks of the raw
+loop; ``d2lmini_runs``, ``d2l_runs``: the steady epochs) also get the *spread* of each ratio:
+how far the repeats of its two measurements landed apart, (max - min) / median, the larger
+of the two. A ratio is read to the precision its spread allows; the last line says whether
+every spread is under :data:`STEADY` (5%), and if not, which measurement to repeat with more
+steps or on a quieter machine.
 """
 import json
 import sys
@@ -26,6 +33,24 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 MODELS = {"lenet": "LeNet", "alexnet": "AlexNet", "resnet18": "ResNet-18"}
+# A ratio whose measurements repeat within this fraction of their median is steady.
+STEADY = 0.05
+
+
+def spread(values):
+    """(max - min) / median of repeated measurements; None for fewer than two.
+
+    >>> round(spread([100.0, 104.0, 98.0]), 3)
+    0.06
+    >>> spread([100.0]) is None
+    True
+    """
+    if not values or len(values) < 2:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    return (ordered[-1] - ordered[0]) / median
 
 
 def rows(bench):
@@ -59,6 +84,28 @@ def checks(bench):
     return out
 
 
+# The two measurements behind each ratio that ``checks`` names "<model>, <fw>: <what>".
+RATIO_KEYS = {"d2lmini / raw": ("d2lmini", "raw"), "d2lmini / d2l": ("d2lmini", "d2l"),
+              "amp / d2l": ("d2lmini_amp", "d2l")}
+
+
+def spreads(bench):
+    """``{check name: (spread, measurement)}`` for each ratio whose record keeps its repeats.
+
+    The spread is the larger of the two measurements' spreads; ``measurement`` names the
+    one it came from (e.g. ``"AlexNet, pytorch raw"``).
+    """
+    out = {}
+    for label, fw, r in rows(bench):
+        for what, keys in RATIO_KEYS.items():
+            found = [(spread(r.get(k + "_runs")), k) for k in keys]
+            found = [(s, k) for s, k in found if s is not None]
+            if found:
+                s, k = max(found)
+                out[f"{label}, {fw}: {what}"] = (s, f"{label}, {fw} {k}")
+    return out
+
+
 def noise(bench):
     """``(name, ratio)`` of the two measurements of one float32 run, where amp stayed float32."""
     return [(f"{label}, {fw}", r["d2lmini_amp"] / r["d2lmini"]) for label, fw, r in rows(bench)
@@ -72,11 +119,22 @@ def main(argv=None):
         raise SystemExit(f"{path}: no such benchmark record; `make bench` writes one")
     bench = json.loads(path.read_text())
     print(f"{path.name}: {bench['mode']} run of {bench['started_utc']} UTC")
-    found = checks(bench)
+    found, spread_of = checks(bench), spreads(bench)
     for name, value, goal, ok in found:
-        print(f"{'holds' if ok else 'MISSES':7} {name:46} {value:8.2f}  (goal {goal})")
+        note = f"  spread {spread_of[name][0]:.1%}" if name in spread_of else ""
+        print(f"{'holds' if ok else 'MISSES':7} {name:46} {value:8.2f}  (goal {goal}){note}")
     for name, r in noise(bench):
         print(f"{'noise':7} {name + ': the same float32 run twice':46} {r:8.2f}")
+    if spread_of:
+        worst, where = max(spread_of.values())
+        if worst < STEADY:
+            print(f"steady: every ratio's measurements repeat within {worst:.1%} "
+                  f"(under {STEADY:.0%}; the largest: {where})")
+        else:
+            loose = sorted({w for s, w in spread_of.values() if s >= STEADY})
+            print(f"UNSTEADY: repeats differ by up to {worst:.1%} (over {STEADY:.0%}) in "
+                  f"{'; '.join(loose)}: read those ratios to that precision, or measure "
+                  "again on a quieter machine or with more steps (SIZES in bench.py)")
     return 0 if all(ok for *_, ok in found) else 1
 
 
