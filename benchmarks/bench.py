@@ -68,7 +68,9 @@ CHAPTER_BATCH = {model: networks.by_builder(model).batch_size for model in MODEL
 SIZES = {
     # Full: 4 epochs (the median of the 3 after the first) and 3 timed blocks of raw steps
     # (their median), so that one slow moment on a shared machine does not decide a ratio.
-    "full": {"lenet": dict(batch=256, train=7680, test=1280, raw_steps=20, epochs=4,
+    # LeNet's steps take milliseconds: blocks of 200 steps and epochs of 30,720 images last
+    # seconds, long enough that the repeats of one measurement agree within a few percent.
+    "full": {"lenet": dict(batch=256, train=30720, test=5120, raw_steps=200, epochs=4,
                            repeats=3),
              "alexnet": dict(batch=32, train=384, test=64, raw_steps=8, epochs=4, repeats=3),
              "resnet18": dict(batch=32, train=384, test=64, raw_steps=8, epochs=4,
