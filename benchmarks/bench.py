@@ -43,6 +43,7 @@ import json
 import os
 import platform
 import resource
+from statistics import median
 import subprocess
 import sys
 import time
@@ -90,13 +91,6 @@ SIZES = {
 
 
 # ----------------------------------------------------------------------------- helpers
-def median(values):
-    """The median of a non-empty list of numbers."""
-    values = sorted(values)
-    mid = len(values) // 2
-    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
-
-
 def steady_runs(epoch_seconds, examples):
     """Examples/sec of each epoch after the first (of the only one if there is one)."""
     return [examples / s for s in (epoch_seconds[1:] or epoch_seconds)]

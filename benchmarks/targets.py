@@ -30,6 +30,7 @@ steps or on a quieter machine.
 import json
 import sys
 from pathlib import Path
+from statistics import median
 
 HERE = Path(__file__).resolve().parent
 MODELS = {"lenet": "LeNet", "alexnet": "AlexNet", "resnet18": "ResNet-18"}
@@ -47,10 +48,7 @@ def spread(values):
     """
     if not values or len(values) < 2:
         return None
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-    return (ordered[-1] - ordered[0]) / median
+    return (max(values) - min(values)) / median(values)
 
 
 def rows(bench):
