@@ -233,9 +233,12 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         step size each of them takes (Adam: e.g. 0.001; Adadelta: 1.0, as in its paper).
     compile : bool
         Compile the training and evaluation steps with XLA: it fuses the many small
-        operations of a step into a few kernels, which is faster on CPUs (the Performance
-        chapter measures it); the first step takes a few seconds longer to compile. If XLA
-        cannot compile the model, a warning says so and training goes on without it.
+        operations of a step into a few kernels; the first step takes a few seconds longer
+        to compile. It was faster for every network on the CPU the Performance chapter
+        measures, but not on every CPU: where TensorFlow's own oneDNN kernels are fast
+        (AVX-512), a small network such as LeNet can train faster without it. Time one
+        epoch each way on your machine. If XLA cannot compile the model, a warning says so
+        and training goes on without it.
         PyTorch's ``train_ch6`` takes the same argument for ``torch.compile``, off by
         default there (its compiling costs more than it saves on a chapter's run).
     jit_compile : bool, optional
