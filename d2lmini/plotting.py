@@ -186,7 +186,8 @@ class Animator:
     def _draw(self):
         self.axes.cla()
         for x, y, fmt in zip(self.X, self.Y, self.fmts * len(self.X)):
-            self.axes.plot(x, y, fmt)
+            # A curve of one or two points draws no visible line: mark its points.
+            self.axes.plot(x, y, fmt, marker="o" if len(x) < 3 else None, markersize=4)
         set_axes(self.axes, **self.config)
         if in_notebook():
             from IPython import display

@@ -226,7 +226,10 @@ class Progress:
         if not enabled:
             return
         if in_notebook():
-            self.animator = Animator(xlabel="epoch", xlim=[1, max(num_epochs, 2)],
+            # From 0: the training curves get their first points within the first epoch,
+            # which would be out of view on an axis starting at 1 (a one-epoch run's plot
+            # was empty that way).
+            self.animator = Animator(xlabel="epoch", xlim=[0, num_epochs],
                                      legend=["train loss", "train acc", "test acc"],
                                      title=title or "Training progress")
         else:

@@ -230,3 +230,26 @@ def test_xavier_reaches_one_dimensional_convolutions_in_both_frameworks():
     d2ltf.init_xavier(net)
     k = np.abs(net.layers[0].kernel.numpy())
     assert 0 < k.max() <= bound and k.max() > 0.5 * bound
+
+
+@pytest.mark.parametrize("epochs", [1, 3])
+def test_the_live_plot_shows_every_point_from_the_first_epoch_on(monkeypatch, epochs):
+    """A one-epoch run's plot was empty: its axis started at epoch 1, where the training
+    curves had one point and test accuracy one point, neither drawn without a marker."""
+    from d2lmini import training
+    monkeypatch.setattr(training, "in_notebook", lambda: True)  # the plot, not the bar
+    progress = training.Progress(epochs, num_batches=10)
+    for epoch in range(epochs):
+        for i in range(10):
+            if (i + 1) % progress.batches_per_point() == 0:
+                progress.batch(epoch, i, loss=2.0 - 0.1 * i, acc=0.1 * i)
+        progress.epoch(epoch, test_acc=0.5 + 0.1 * epoch)
+    ax = progress.animator.axes
+    lo, hi = ax.get_xlim()
+    lines = ax.get_lines()
+    assert len(lines) == 3
+    for line in lines:
+        x = line.get_xdata()
+        assert lo <= min(x) and max(x) <= hi  # every point in view
+        assert len(x) >= 3 or line.get_marker() not in (None, "None", "")  # and visible
+    assert lines[2].get_ydata()[-1] == pytest.approx(0.5 + 0.1 * (epochs - 1))
