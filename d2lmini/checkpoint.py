@@ -74,6 +74,7 @@ def new_record(lr, batch_size, train_examples, shapes, precision, architecture=N
         "format": FORMAT,
         "epochs_done": 0,
         "history": {"epoch": [], "train_loss": [], "train_acc": [], "test_acc": []},
+        "points": [],  # the live plot's training points, [epoch, batch, loss, acc]
         "train_seconds": 0.0,
         "seen": 0,
         "step": 0,
@@ -133,10 +134,11 @@ def check_compatible(record, settings, path):
     return None
 
 
-def record_epoch(record, epoch_stats, train_seconds, seen, step, loader_epoch):
+def record_epoch(record, epoch_stats, train_seconds, seen, step, loader_epoch, points=()):
     """Add one finished epoch to ``record`` (in place) and return it.
 
-    ``epoch_stats`` maps ``"train_loss"``, ``"train_acc"``, ``"test_acc"`` to floats.
+    ``epoch_stats`` maps ``"train_loss"``, ``"train_acc"``, ``"test_acc"`` to floats;
+    ``points`` are the live plot's training points so far (``Progress.points``).
     """
     record["epochs_done"] += 1
     record["history"]["epoch"].append(record["epochs_done"])
@@ -145,4 +147,5 @@ def record_epoch(record, epoch_stats, train_seconds, seen, step, loader_epoch):
     record["train_seconds"] = float(train_seconds)
     record["seen"], record["step"] = int(seen), int(step)
     record["loader_epoch"] = loader_epoch
+    record["points"] = [[int(e), int(i), float(loss), float(acc)] for e, i, loss, acc in points]
     return record

@@ -148,9 +148,9 @@ def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device,
         if verbose:
             print(f"resuming from {ckpt_path.name}: {record['epochs_done']} of {epochs} "
                   "epochs done")
-    history, first_epoch = record["history"], record["epochs_done"]
+    first_epoch = record["epochs_done"]
     progress = Progress(epochs, num_batches, enabled=verbose)
-    _replay(progress, history, min(first_epoch, epochs), num_batches)
+    _replay(progress, record, min(first_epoch, epochs), num_batches)
     epoch_seconds = []
     try:
         for epoch in range(first_epoch, epochs):
@@ -163,7 +163,7 @@ def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device,
             checkpoints.record_epoch(
                 record, {"train_loss": train_loss, "train_acc": train_acc, "test_acc": test_acc},
                 record["train_seconds"] + train_seconds, record["seen"] + n, watch.step,
-                getattr(train_iter, "epoch", None))
+                getattr(train_iter, "epoch", None), progress.points)
             if ckpt_path is not None:
                 steps.save(ckpt_path, record)
             progress.epoch(epoch, test_acc)
@@ -199,10 +199,20 @@ def _resume(steps, path, record, train_iter):
     return saved
 
 
-def _replay(progress, history, epochs_done, num_batches):
-    """Show the epochs a checkpoint holds as if they had just run."""
+def _replay(progress, record, epochs_done, num_batches):
+    """Show the first ``epochs_done`` epochs a checkpoint holds as they were drawn live.
+
+    A checkpoint keeps the points of the live plot; one written before it did gets a point
+    per epoch, the epoch's averages.
+    """
+    history = record["history"]
+    points = record.get("points") or [
+        [e, num_batches - 1, history["train_loss"][e], history["train_acc"][e]]
+        for e in range(len(history["train_loss"]))]
     for e in range(epochs_done):
-        progress.batch(e, num_batches - 1, history["train_loss"][e], history["train_acc"][e])
+        for epoch, i, loss, acc in points:
+            if epoch == e:
+                progress.batch(e, i, loss, acc)
         progress.epoch(e, history["test_acc"][e])
 
 

@@ -222,6 +222,9 @@ class Progress:
 
     def __init__(self, num_epochs, num_batches, title=None, enabled=True):
         self.num_epochs, self.num_batches = num_epochs, num_batches
+        # Every point of the training curves, as [epoch, batch, loss, acc]: a checkpoint
+        # keeps them, so that a resumed run redraws the curves it drew live.
+        self.points = []
         self.animator = self.bar = None
         if not enabled:
             return
@@ -247,8 +250,10 @@ class Progress:
         if self.bar is not None:
             self.bar.update(epoch * self.num_batches + i + 1 - self.bar.n)
             self.bar.set_postfix(epoch=epoch + 1, loss=f"{loss:.3f}", acc=f"{acc:.3f}")
-        if self.animator is not None and plot:
-            self.animator.add(epoch + (i + 1) / self.num_batches, (loss, acc, None))
+        if plot:
+            self.points.append([epoch, i, loss, acc])
+            if self.animator is not None:
+                self.animator.add(epoch + (i + 1) / self.num_batches, (loss, acc, None))
 
     def epoch(self, epoch, test_acc):
         if self.animator is not None:

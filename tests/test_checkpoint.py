@@ -192,3 +192,51 @@ def test_quick_mode_neither_reads_nor_writes_checkpoints(tiny, tmp_path, monkeyp
     d2l.train_ch6(net_torch(), train_iter, test_iter, 1, 0.1, "cpu", checkpoint=path)
     assert "quick mode: not using the checkpoint real-run.ckpt" in capsys.readouterr().out
     assert path.read_bytes() == b"a real run's checkpoint"
+
+
+@pytest.fixture
+def live_plots(monkeypatch):
+    """Every ``Progress`` the training loop makes, drawn as in a notebook (into a figure)."""
+    from d2lmini import loop, training
+    monkeypatch.setattr(training, "in_notebook", lambda: True)  # the plot, not the bar
+    made = []
+
+    class Kept(training.Progress):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(loop, "Progress", Kept)
+    return made
+
+
+@pytest.mark.parametrize("backend, make_net", [(d2l, net_torch), (d2ltf, net_tf)],
+                         ids=["pytorch", "tensorflow"])
+def test_a_finished_run_shown_again_draws_the_curves_it_drew_live(tiny, tmp_path, backend,
+                                                                   make_net, live_plots):
+    """A chapter's run shown from its checkpoint showed one point per epoch where the live
+    run had drawn several: a one-epoch run's curves shrank to single dots."""
+    train_iter, test_iter = backend.load_data_fashion_mnist(64)  # 4 batches, a point each
+    path = tmp_path / "run.ckpt"
+    for _ in range(2):  # the live run, then the same cell run again
+        backend.train_ch6(make_net() if backend is d2l else make_net, train_iter, test_iter,
+                          2, 0.1, backend.try_gpu(), checkpoint=path)
+    live, shown = (p.animator for p in live_plots)
+    assert len(live.X[0]) == 8 and len(live.X[2]) == 2  # 4 training points an epoch
+    assert shown.X == live.X
+    np.testing.assert_allclose(shown.Y[0], live.Y[0], rtol=1e-6)
+    np.testing.assert_allclose(shown.Y[1], live.Y[1], rtol=1e-6)
+    assert shown.Y[2] == live.Y[2]
+
+
+def test_a_checkpoint_without_points_is_shown_one_point_an_epoch():
+    """Checkpoints written before the live plot's points were kept still replay."""
+    from d2lmini import loop, training
+    record = ck.new_record(0.1, 64, 256, {}, "float32")
+    del record["points"]
+    ck.record_epoch(record, {"train_loss": 2.0, "train_acc": 0.3, "test_acc": 0.4}, 1.0, 256,
+                    4, None)
+    del record["points"]
+    progress = training.Progress(1, 4, enabled=False)
+    loop._replay(progress, record, 1, num_batches=4)
+    assert progress.points == [[0, 3, 2.0, 0.3]]
