@@ -388,11 +388,7 @@ def run_worker(args):
 def device_info(gpu=None):
     """The CPU the benchmark ran on, plus ``gpu`` (from :func:`versions`) where there is one."""
     from d2lmini import precision
-    model = next((line.split(":", 1)[1].strip() for line in
-                  Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor()) \
-        if Path("/proc/cpuinfo").exists() else platform.processor()
-    info = {"cpu": model, "cores": os.cpu_count(), "machine": platform.machine(),
+    info = {"cpu": precision.cpu_name(), "cores": os.cpu_count(), "machine": platform.machine(),
             "bf16_instructions": precision.cpu_has_bf16(),
             "simd": sorted(f for f in precision.cpu_flags()
                            if f.startswith(("avx", "amx", "fma")))}

@@ -41,6 +41,21 @@ def cpu_flags():
     return frozenset()
 
 
+@functools.lru_cache(maxsize=1)
+def cpu_name():
+    """The CPU's model name from ``/proc/cpuinfo`` (``platform.processor()`` where there is
+    none, e.g. ``"arm"`` on a Mac): a run record names the machine it was measured on."""
+    import platform
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor()
+    for line in text.splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
 def cpu_has_bf16(flags=None):
     """True if the CPU has bfloat16 instructions (``avx512_bf16`` or ``amx_bf16``)."""
     flags = cpu_flags() if flags is None else flags

@@ -7,6 +7,7 @@ import math
 import platform
 from pathlib import Path
 
+from . import checkpoint, precision
 from .frameworks import FRAMEWORK_NAMES
 from .plotting import Animator, in_notebook
 
@@ -174,7 +175,10 @@ class TrainResult:
         path.parent.mkdir(parents=True, exist_ok=True)
         d = self.to_dict()
         d["platform"] = platform.machine()
-        path.write_text(json.dumps(d, indent=1) + "\n")
+        d["cpu"] = precision.cpu_name()  # speeds, and the last digits, depend on it
+        text = json.dumps(d, indent=1) + "\n"
+        # Atomic: a run stopped while saving leaves the previous result, not half a file.
+        checkpoint.atomic_write(path, lambda f: f.write(text.encode("utf-8")))
         return path
 
     @classmethod

@@ -1,6 +1,7 @@
 """train_ch6 in both backends: it learns on real data, reports honestly, fails clearly."""
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -182,6 +183,27 @@ def test_result_round_trips_through_json(tmp_path):
     assert data["extra"] == {"model": "tiny"} and data["summary"] == r.summary()
     back = TrainResult.load(path)
     assert back.final == r.final and back.image_size == (28, 28)
+
+
+def test_a_saved_result_names_its_cpu_and_is_never_half_written(tmp_path, monkeypatch):
+    """Two runs of the same seed on different CPUs differ in their last digits and their
+    speed, so the record says which CPU ran; and a save that fails keeps the old record."""
+    from d2lmini import precision
+    r = TrainResult("pytorch", "cpu", {"epoch": [1], "train_loss": [0.5], "train_acc": [0.8],
+                                       "test_acc": [0.75]}, 12.5, 60000, 60000, 10000, 10000,
+                    1, 10, (28, 28), 64, 0.1, 4800.0)
+    path = r.save(tmp_path / "run.json")
+    assert json.loads(path.read_text())["cpu"] == precision.cpu_name() != ""
+    before = path.read_bytes()
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)  # the next save fails as it reaches the disk
+    r.history["test_acc"] = [0.76]
+    with pytest.raises(OSError, match="No space"):
+        r.save(path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["run.json"]
 
 
 def test_quick_runs_are_not_saved_as_results(tmp_path):
