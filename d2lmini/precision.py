@@ -29,31 +29,30 @@ BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
 @functools.lru_cache(maxsize=1)
+def _cpuinfo():
+    """The lines of ``/proc/cpuinfo`` (none where there is no such file, e.g. on a Mac)."""
+    try:
+        return tuple(Path("/proc/cpuinfo").read_text().splitlines())
+    except OSError:
+        return ()
+
+
+def _cpuinfo_value(*keys):
+    """The value of the first ``/proc/cpuinfo`` line that starts with one of ``keys``."""
+    return next((line.split(":", 1)[1].strip() for line in _cpuinfo()
+                 if line.startswith(keys)), None)
+
+
 def cpu_flags():
     """The CPU feature flags listed in ``/proc/cpuinfo`` (an empty set where there is none)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return frozenset()
-    for line in text.splitlines():
-        if line.startswith(("flags", "Features")):
-            return frozenset(line.split(":", 1)[1].split())
-    return frozenset()
+    return frozenset((_cpuinfo_value("flags", "Features") or "").split())
 
 
-@functools.lru_cache(maxsize=1)
 def cpu_name():
     """The CPU's model name from ``/proc/cpuinfo`` (``platform.processor()`` where there is
     none, e.g. ``"arm"`` on a Mac): a run record names the machine it was measured on."""
     import platform
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor()
-    for line in text.splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
+    return _cpuinfo_value("model name") or platform.processor()
 
 
 def cpu_has_bf16(flags=None):
