@@ -20,7 +20,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write", "new_record", "fingerprint", "skip_in_quick_mode", "check_compatible",
+__all__ = ["atomic_write", "atomic_write_text", "new_record", "fingerprint", "skip_in_quick_mode", "check_compatible",
            "record_epoch", "resolve_path"]
 
 FORMAT = 1
@@ -60,6 +60,11 @@ def atomic_write(path, write):
             pass
         raise
     return path
+
+
+def atomic_write_text(path, text):
+    """Write ``text`` (UTF-8) to ``path`` atomically (:func:`atomic_write`); return the path."""
+    return atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def new_record(lr, batch_size, train_examples, shapes, precision, architecture=None,

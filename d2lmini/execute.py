@@ -102,7 +102,7 @@ def _write(path, nb):
     import nbformat
     text = nbformat.writes(nb)
     text += "" if text.endswith("\n") else "\n"
-    checkpoint.atomic_write(Path(path), lambda f: f.write(text.encode("utf-8")))
+    checkpoint.atomic_write_text(Path(path), text)
 
 
 def missing_jupyter():

@@ -176,9 +176,8 @@ class TrainResult:
         d = self.to_dict()
         d["platform"] = platform.machine()
         d["cpu"] = precision.cpu_name()  # speeds, and the last digits, depend on it
-        text = json.dumps(d, indent=1) + "\n"
         # Atomic: a run stopped while saving leaves the previous result, not half a file.
-        checkpoint.atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+        checkpoint.atomic_write_text(path, json.dumps(d, indent=1) + "\n")
         return path
 
     @classmethod
