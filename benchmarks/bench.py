@@ -73,8 +73,12 @@ SIZES = {
     # seconds, long enough that the repeats of one measurement agree within a few percent.
     "full": {"lenet": dict(batch=256, train=30720, test=5120, raw_steps=200, epochs=4,
                            repeats=3),
-             "alexnet": dict(batch=32, train=384, test=64, raw_steps=8, epochs=4, repeats=3),
-             "resnet18": dict(batch=32, train=384, test=64, raw_steps=8, epochs=4,
+             # AlexNet and ResNet-18 run tens of examples a second: at 384 images an epoch
+             # and 8-step blocks their repeats differed by up to 9.7%; twice as long, each
+             # timed window lasts 10 to 40 seconds.
+             "alexnet": dict(batch=32, train=768, test=128, raw_steps=16, epochs=4,
+                             repeats=3),
+             "resnet18": dict(batch=32, train=768, test=128, raw_steps=16, epochs=4,
                               repeats=3)},
     "quick": {"lenet": dict(batch=256, train=2560, test=512, raw_steps=8, epochs=2),
               "alexnet": dict(batch=8, train=40, test=8, raw_steps=2, epochs=2),
@@ -211,7 +215,8 @@ def worker_pytorch(model, size, full):
     out["raw_runs"] = raw(channels_last=device.type == "cpu")
     out["raw"] = median(out["raw_runs"])
     if full:
-        out["raw_plain"] = median(raw())
+        out["raw_plain_runs"] = raw()
+        out["raw_plain"] = median(out["raw_plain_runs"])
         if device.type == "cuda":
             out["raw_bf16"] = median(raw(torch.bfloat16))
         else:  # emulated on most CPUs, and slow: a few steps only
@@ -299,7 +304,8 @@ def worker_tensorflow(model, size, full):
         out["raw_runs"] = raw(jit=True)  # train_ch6 compiles its step with XLA; so does this
         out["raw"] = median(out["raw_runs"])
         if full:
-            out["raw_plain"] = median(raw())
+            out["raw_plain_runs"] = raw()
+            out["raw_plain"] = median(out["raw_plain_runs"])
             out["raw_bf16"] = median(raw("mixed_bfloat16", steps=1 if model != "lenet" else 4,
                                          warmup=1, repeats=1))  # emulated on most CPUs: slow
 
@@ -312,6 +318,11 @@ def worker_tensorflow(model, size, full):
         out[key + "_test_acc"] = r.history["test_acc"][-1]
         if amp:
             out["amp_precision"] = r.extra["precision"]
+    if full:  # train_ch6(..., compile=False): the same loop without XLA, to weigh the default
+        keras.utils.set_random_seed(0)
+        r = mini.train_ch6(make, train_iter, test_iter, size["epochs"], lr, device,
+                           verbose=False, compile=False)
+        measure(out, "d2lmini_no_xla", r.extra["epoch_seconds"], n)
 
     d2l = import_d2l("tensorflow")
     starts = []
@@ -504,9 +515,12 @@ def main(argv=None):
                                 "benchmarks/targets.py prints each ratio's spread from them",
                   "d2lmini_compile": "PyTorch train_ch6(..., compile=True), measured like "
                                      "d2lmini; compile_first_epoch_extra_s: its first epoch "
-                                     "minus a steady one (full and GPU runs)"}}
+                                     "minus a steady one (full and GPU runs)",
+                  "d2lmini_no_xla": "TensorFlow train_ch6(..., compile=False): the step "
+                                    "traced by tf.function without XLA, measured like "
+                                    "d2lmini (full and GPU runs)"}}
     results = {}
-    timeout = 400 if args.quick else 900
+    timeout = 400 if args.quick else 2400  # seconds per (model, framework) process
     for model in args.models.split(","):
         for fw in args.frameworks.split(","):
             t = time.perf_counter()
