@@ -119,7 +119,7 @@ def test_conv_nets_train_channels_last_on_a_cpu(small):
     assert not result.extra["channels_last"]
 
 
-def test_tensorflow_trains_through_xla_by_default_and_learns_the_same(small):
+def test_tensorflow_trains_through_xla_when_asked_and_learns_the_same(small):
     train_iter, test_iter = d2ltf.load_data_fashion_mnist(128)
     runs = {}
     for jit in (True, False):
@@ -145,10 +145,31 @@ def test_tensorflow_falls_back_when_xla_cannot_compile(small):
 
     train_iter, test_iter = d2ltf.load_data_fashion_mnist(128)
     with pytest.warns(RuntimeWarning, match="XLA could not compile train_step") as caught:
-        result = d2ltf.train_ch6(net, train_iter, test_iter, 1, 0.1, "/CPU:0", verbose=False)
+        result = d2ltf.train_ch6(net, train_iter, test_iter, 1, 0.1, "/CPU:0", verbose=False,
+                                 compile=True)
     assert len(caught) == 1, "one warning: evaluation does not try XLA again"
     assert not result.extra["xla"]
     assert result.history["test_acc"][-1] > 0.3, result.history
+
+
+def test_tensorflow_default_compiles_unless_the_cpu_runs_onednn_kernels(small, monkeypatch):
+    from d2lmini.backend_tf import train as tf_train
+    train_iter, test_iter = d2ltf.load_data_fashion_mnist(128)
+    for onednn in (True, False):
+        monkeypatch.setattr(tf_train, "onednn_enabled", lambda on=onednn: on)
+        keras.utils.set_random_seed(0)
+        result = d2ltf.train_ch6(net_tf, train_iter, test_iter, 1, 0.1, "/CPU:0",
+                                 verbose=False)
+        assert result.extra["xla"] is (not onednn)
+
+
+def test_onednn_policy_agrees_with_what_tensorflow_reports():
+    import os
+    from d2lmini import precision
+    from d2lmini.backend_tf.train import onednn_enabled
+    # TensorFlow's own answer against the policy applied to this CPU's flags: a TensorFlow
+    # that changed its policy would make the fallback (and the default) wrong.
+    assert onednn_enabled() == onednn_enabled(precision.cpu_flags(), dict(os.environ))
 
 
 def test_pytorch_compiles_when_asked_and_learns_the_same(small):

@@ -10,7 +10,8 @@ d2ltf = pytest.importorskip("d2lmini.tensorflow")
 # Names whose signatures differ on purpose, and why.
 DIFFERENT_SIGNATURES = {
     # TensorFlow only: `jit_compile`, the former name of `compile` (XLA). Both backends take
-    # `compile`, with defaults chosen from measurements: XLA on, torch.compile off.
+    # `compile`, with defaults chosen from measurements: torch.compile off; XLA on unless
+    # TensorFlow runs oneDNN kernels on the CPU.
     "train_ch6": "jit_compile",
     # Keras layers take Keras' own keyword arguments (name, dtype, trainable).
     "DenseBlock": "**kwargs", "Inception": "**kwargs", "Residual": "**kwargs",

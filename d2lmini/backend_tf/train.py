@@ -56,6 +56,51 @@ def _correct_fn(net, jit_compile=False):
     return _compile(correct_in, jit_compile)
 
 
+# The CPU features for which TensorFlow's Linux builds turn their oneDNN kernels on by
+# default (DefaultOneDnnPolicy in tensorflow/core/util/port.cc); TF_ENABLE_ONEDNN_OPTS
+# overrides it either way.
+ONEDNN_FLAGS = ("avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
+
+
+def onednn_enabled(flags=None, env=None):
+    """Whether TensorFlow computes on this CPU with its oneDNN kernels.
+
+    TensorFlow says so itself where it can; otherwise its policy is applied to ``flags``
+    (default: this CPU's) and ``env`` (default: ``os.environ``).
+
+    >>> onednn_enabled({"avx2", "fma"}, env={})
+    False
+    >>> onednn_enabled({"avx2", "avx512_vnni"}, env={})
+    True
+    >>> onednn_enabled({"avx2", "avx512_vnni"}, env={"TF_ENABLE_ONEDNN_OPTS": "0"})
+    False
+    """
+    if flags is None and env is None:
+        try:
+            from tensorflow.python.util import _pywrap_util_port
+            return bool(_pywrap_util_port.IsMklEnabled())
+        except (ImportError, AttributeError):  # a TensorFlow that no longer offers it
+            pass
+    import os
+    flags = precision.cpu_flags() if flags is None else flags
+    setting = (os.environ if env is None else env).get("TF_ENABLE_ONEDNN_OPTS", "").lower()
+    if setting in ("0", "false", "1", "true"):
+        return setting in ("1", "true")
+    return any(f in flags for f in ONEDNN_FLAGS)
+
+
+def xla_by_default(on_gpu):
+    """What ``train_ch6(compile=None)`` chooses: XLA, unless on a CPU with oneDNN kernels.
+
+    On a CPU whose TensorFlow runs oneDNN's kernels (those with AVX-512 VNNI, bfloat16 or
+    AMX instructions), the uncompiled step was faster for LeNet, AlexNet and ResNet-18, by
+    1.2 to 1.9 times end to end; where TensorFlow uses its own kernels, XLA made every one
+    of them faster, by 1.18 to 1.53 times (``benchmarks/results/latest.json`` and
+    ``cpu-avx2.json``, read by the Performance chapter). On a GPU XLA stays on.
+    """
+    return True if on_gpu else not onednn_enabled()
+
+
 def _compile(fn, jit_compile):
     """``tf.function(fn)``, through XLA if ``jit_compile``; plain graphs if XLA refuses.
 
@@ -178,7 +223,7 @@ def _ends_in_softmax(net):
 
 
 def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=True,
-              amp=False, checkpoint=None, seed=None, optimizer="sgd", compile=True,
+              amp=False, checkpoint=None, seed=None, optimizer="sgd", compile=None,
               jit_compile=None):
     """Train a classifier with SGD (or another optimizer) and cross-entropy; evaluate after
     every epoch.
@@ -231,14 +276,15 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         :cite:`kingma2014adam` or Adadelta :cite:`zeiler2012adadelta`, with the settings of
         :data:`d2lmini.training.OPTIMIZERS`, the same in both frameworks. ``lr`` is the
         step size each of them takes (Adam: e.g. 0.001; Adadelta: 1.0, as in its paper).
-    compile : bool
+    compile : bool, optional
         Compile the training and evaluation steps with XLA: it fuses the many small
         operations of a step into a few kernels; the first step takes a few seconds longer
-        to compile. It was faster for every network on the CPU the Performance chapter
-        measures, but not on every CPU: where TensorFlow's own oneDNN kernels are fast
-        (AVX-512), a small network such as LeNet can train faster without it. Time one
-        epoch each way on your machine. If XLA cannot compile the model, a warning says so
-        and training goes on without it.
+        to compile. Default (``None``): measured per kind of device
+        (:func:`xla_by_default`): on a GPU, and on a CPU where TensorFlow uses its own
+        kernels, XLA is on; on a CPU where TensorFlow runs oneDNN's kernels (AVX-512 VNNI,
+        bfloat16 or AMX instructions), off, since there the uncompiled step was faster.
+        ``result.extra["xla"]`` says what ran. If XLA cannot compile the model, a warning
+        says so and training goes on without it.
         PyTorch's ``train_ch6`` takes the same argument for ``torch.compile``, off by
         default there (its compiling costs more than it saves on a chapter's run).
     jit_compile : bool, optional
@@ -259,8 +305,9 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     """
     device = resolve_device(device)
     training.check_training_args(num_epochs, lr, optimizer)
-    jit_compile = bool(compile if jit_compile is None else jit_compile)
     on_gpu = device.startswith("/GPU")
+    chosen = compile if jit_compile is None else jit_compile
+    jit_compile = xla_by_default(on_gpu) if chosen is None else bool(chosen)
     dtype_name, precision_note = precision.resolve(
         "gpu" if on_gpu else "cpu", amp, gpu_bf16=on_gpu and _gpu_has_bf16(device))
     seed = training.resolve_seed(seed)
