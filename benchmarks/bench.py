@@ -5,8 +5,9 @@ real subset of Fashion-MNIST, it measures in examples per second:
 
 ``raw``          forward, loss, backward and SGD step on batches already in memory (floats,
                  already resized), with the kernels ``train_ch6`` picks (channels-last
-                 layout for PyTorch conv nets on a CPU, XLA for TensorFlow): the limit of
-                 that model on this device, so that d2lmini / raw measures the loop alone;
+                 layout for PyTorch conv nets on a CPU; for TensorFlow, XLA or not as
+                 ``train_ch6(compile=None)`` chooses on this device): the limit of that
+                 model on this device, so that d2lmini / raw measures the loop alone;
 ``d2lmini``      ``d2lmini``'s ``train_ch6`` end to end: its own loader (uint8 arrays,
                  per-batch conversion and resize), its bookkeeping and its evaluation;
 ``d2l``          the reference, ``train_ch6`` of the d2l package 1.0.3 (installed with
@@ -22,7 +23,9 @@ steps after two warm-up steps and takes the median block (``repeats`` in the siz
 record keeps every block and every steady epoch as well (``raw_runs``, ``d2lmini_runs``, ...),
 so that ``targets.py`` can say how far repeats of one measurement landed apart.
 Extra probes in full and GPU mode: ``raw_plain`` (the raw loop in each framework's
-default layout, without XLA), ``raw_bf16`` (``raw_plain`` in bfloat16: emulated on CPUs
+default layout, without XLA), TensorFlow's ``raw_xla`` and ``d2lmini_xla`` /
+``d2lmini_no_xla`` (the raw loop and ``train_ch6`` with and without XLA, whichever is the
+default), ``raw_bf16`` (``raw_plain`` in bfloat16: emulated on CPUs
 without bfloat16 instructions), and the input pipeline alone at 224x224 with its peak
 memory.
 
@@ -258,6 +261,7 @@ def worker_pytorch(model, size, full):
 # ----------------------------------------------------------------------------- TensorFlow
 def worker_tensorflow(model, size, full):
     from d2lmini import tensorflow as mini
+    from d2lmini.backend_tf.train import xla_by_default
     import keras
     import tensorflow as tf
 
@@ -301,11 +305,13 @@ def worker_tensorflow(model, size, full):
                                   repeats)
             return [steps * size["batch"] / seconds for seconds in blocks]
 
-        out["raw_runs"] = raw(jit=True)  # train_ch6 compiles its step with XLA; so does this
+        xla = out["xla"] = xla_by_default(device.startswith("/GPU"))  # as train_ch6 picks
+        out["raw_runs"] = raw(jit=xla)
         out["raw"] = median(out["raw_runs"])
-        if full:
-            out["raw_plain_runs"] = raw()
-            out["raw_plain"] = median(out["raw_plain_runs"])
+        if full:  # the raw loop both ways: the default's, and the other one measured now
+            runs = {xla: out["raw_runs"], not xla: raw(jit=not xla)}
+            out["raw_xla_runs"], out["raw_plain_runs"] = runs[True], runs[False]
+            out["raw_xla"], out["raw_plain"] = median(runs[True]), median(runs[False])
             out["raw_bf16"] = median(raw("mixed_bfloat16", steps=1 if model != "lenet" else 4,
                                          warmup=1, repeats=1))  # emulated on most CPUs: slow
 
@@ -318,11 +324,14 @@ def worker_tensorflow(model, size, full):
         out[key + "_test_acc"] = r.history["test_acc"][-1]
         if amp:
             out["amp_precision"] = r.extra["precision"]
-    if full:  # train_ch6(..., compile=False): the same loop without XLA, to weigh the default
+    if full:  # train_ch6 with XLA and without: the default's run, and the other one
         keras.utils.set_random_seed(0)
         r = mini.train_ch6(make, train_iter, test_iter, size["epochs"], lr, device,
-                           verbose=False, compile=False)
-        measure(out, "d2lmini_no_xla", r.extra["epoch_seconds"], n)
+                           verbose=False, compile=not xla)
+        other, default = ("d2lmini_no_xla", "d2lmini_xla") if xla else \
+            ("d2lmini_xla", "d2lmini_no_xla")
+        measure(out, other, r.extra["epoch_seconds"], n)
+        out[default], out[default + "_runs"] = out["d2lmini"], out["d2lmini_runs"]
 
     d2l = import_d2l("tensorflow")
     starts = []
@@ -503,9 +512,13 @@ def main(argv=None):
               "load_average_before": os.getloadavg(), "sizes": SIZES[mode],
               "definitions": {
                   "raw": "examples/s of forward+loss+backward+SGD on in-memory batches, "
-                         "with train_ch6's kernels (PyTorch CPU: channels-last; TF: XLA); "
-                         "the median of `repeats` timed blocks",
+                         "with train_ch6's kernels (PyTorch CPU: channels-last; TF: XLA "
+                         "where train_ch6 compiles with it, see `xla`); the median of "
+                         "`repeats` timed blocks",
                   "raw_plain": "raw in the framework's default layout, without XLA",
+                  "raw_xla": "TensorFlow's raw loop with XLA (full and GPU runs)",
+                  "xla": "whether TensorFlow's train_ch6 compiles with XLA by default here "
+                         "(records without it: it always did)",
                   "d2lmini": "train_ch6 end to end: examples/s of the median epoch after "
                              "the first, its evaluation included",
                   "d2l": "d2l 1.0.3 train_ch6 on the same iterators, measured like d2lmini",
@@ -518,7 +531,8 @@ def main(argv=None):
                                      "minus a steady one (full and GPU runs)",
                   "d2lmini_no_xla": "TensorFlow train_ch6(..., compile=False): the step "
                                     "traced by tf.function without XLA, measured like "
-                                    "d2lmini (full and GPU runs)"}}
+                                    "d2lmini (full and GPU runs)",
+                  "d2lmini_xla": "TensorFlow train_ch6(..., compile=True), likewise"}}
     results = {}
     timeout = 400 if args.quick else 2400  # seconds per (model, framework) process
     for model in args.models.split(","):
