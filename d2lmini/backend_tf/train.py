@@ -1,5 +1,6 @@
 """Training and evaluation of a classifier in TensorFlow: ``train_ch6`` and friends."""
 import json
+import os
 import sys
 import warnings
 
@@ -81,7 +82,6 @@ def onednn_enabled(flags=None, env=None):
             return bool(_pywrap_util_port.IsMklEnabled())
         except (ImportError, AttributeError):  # a TensorFlow that no longer offers it
             pass
-    import os
     flags = precision.cpu_flags() if flags is None else flags
     setting = (os.environ if env is None else env).get("TF_ENABLE_ONEDNN_OPTS", "").lower()
     if setting in ("0", "false", "1", "true"):
@@ -94,7 +94,7 @@ def xla_by_default(on_gpu):
 
     On a CPU whose TensorFlow runs oneDNN's kernels (those with AVX-512 VNNI, bfloat16 or
     AMX instructions), the uncompiled step was faster for LeNet, AlexNet and ResNet-18, by
-    1.2 to 1.9 times end to end; where TensorFlow uses its own kernels, XLA made every one
+    1.1 to 2.1 times end to end; where TensorFlow uses its own kernels, XLA made every one
     of them faster, by 1.18 to 1.53 times (``benchmarks/results/latest.json`` and
     ``cpu-avx2.json``, read by the Performance chapter). On a GPU XLA stays on.
     """
