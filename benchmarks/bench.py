@@ -70,19 +70,21 @@ CHAPTER_BATCH = {model: networks.by_builder(model).batch_size for model in MODEL
 # Per model: batch size, training / test examples, timed raw steps, epochs. d2l's train_ch6
 # needs at least 5 batches per epoch (it plots every num_batches // 5 batches).
 SIZES = {
-    # Full: 4 epochs (the median of the 3 after the first) and 3 timed blocks of raw steps
-    # (their median), so that one slow moment on a shared machine does not decide a ratio.
-    # LeNet's steps take milliseconds: blocks of 200 steps and epochs of 30,720 images last
-    # seconds, long enough that the repeats of one measurement agree within a few percent.
-    "full": {"lenet": dict(batch=256, train=30720, test=5120, raw_steps=200, epochs=4,
-                           repeats=3),
+    # Full: every measurement twice over. 7 epochs (the median of the 6 after the first) and
+    # 6 timed blocks of raw steps (their median): targets.py computes each ratio once from
+    # the first three repeats and once from the last three, which says how far a repeat of
+    # the whole measurement lands from the first, and one slow moment on a shared machine
+    # does not decide a ratio. LeNet's steps take milliseconds: blocks of 200 steps and
+    # epochs of 30,720 images last seconds.
+    "full": {"lenet": dict(batch=256, train=30720, test=5120, raw_steps=200, epochs=7,
+                           repeats=6),
              # AlexNet and ResNet-18 run tens of examples a second: at 384 images an epoch
              # and 8-step blocks their repeats differed by up to 9.7%; twice as long, each
              # timed window lasts 10 to 40 seconds.
-             "alexnet": dict(batch=32, train=768, test=128, raw_steps=16, epochs=4,
-                             repeats=3),
-             "resnet18": dict(batch=32, train=768, test=128, raw_steps=16, epochs=4,
-                              repeats=3)},
+             "alexnet": dict(batch=32, train=768, test=128, raw_steps=16, epochs=7,
+                             repeats=6),
+             "resnet18": dict(batch=32, train=768, test=128, raw_steps=16, epochs=7,
+                              repeats=6)},
     "quick": {"lenet": dict(batch=256, train=2560, test=512, raw_steps=8, epochs=2),
               "alexnet": dict(batch=8, train=40, test=8, raw_steps=2, epochs=2),
               "resnet18": dict(batch=8, train=40, test=8, raw_steps=2, epochs=2)},
@@ -525,7 +527,8 @@ def main(argv=None):
                   "d2lmini_amp": "train_ch6(..., amp=True), measured like d2lmini",
                   "<key>_runs": "the repeats behind <key>, one by one (examples/s): raw's "
                                 "timed blocks, the steady epochs of the others; "
-                                "benchmarks/targets.py prints each ratio's spread from them",
+                                "benchmarks/targets.py computes each ratio from the first "
+                                "and from the second half of them (its repeat spread)",
                   "d2lmini_compile": "PyTorch train_ch6(..., compile=True), measured like "
                                      "d2lmini; compile_first_epoch_extra_s: its first epoch "
                                      "minus a steady one (full and GPU runs)",

@@ -54,28 +54,32 @@ def test_exit_status_says_whether_every_target_holds(tmp_path, capsys):
         targets.main([str(tmp_path / "missing.json")])
 
 
-def test_spread_of_a_ratio_is_the_larger_of_its_two_measurements(capsys, tmp_path):
+def test_a_ratio_measured_twice_from_the_halves_of_its_repeats(capsys, tmp_path):
     bench = record()
     run = bench["alexnet"]["pytorch"]
-    run["raw_runs"] = [100.0, 102.0, 99.0]       # 3% apart
-    run["d2lmini_runs"] = [95.0, 95.5, 95.2]     # 0.5% apart
-    run["d2l_runs"] = [50.0]                     # one repeat: no spread
+    run["raw_runs"] = [100.0, 103.0, 100.0, 101.0]    # blocks 3% apart
+    run["d2lmini_runs"] = [95.0, 95.5, 95.2, 95.4]     # epochs 0.5% apart
+    run["d2l_runs"] = [50.0]                           # one repeat: not measured twice
     found = targets.spreads(bench)
-    value, where = found["AlexNet, pytorch: d2lmini / raw"]
-    assert value == pytest.approx(0.03) and where == "AlexNet, pytorch raw"
-    value, where = found["AlexNet, pytorch: d2lmini / d2l"]
-    assert value == pytest.approx(0.5 / 95.2) and where == "AlexNet, pytorch d2lmini"
-    assert "AlexNet, pytorch: amp / d2l" not in found   # neither side kept its repeats
+    rep, window, where, (a, b) = found["AlexNet, pytorch: d2lmini / raw"]
+    assert (a, b) == pytest.approx((95.25 / 101.5, 95.3 / 100.5))
+    whole = 95.3 / 100.5                               # medians of all four repeats
+    assert rep == pytest.approx(abs(a - b) / whole)    # about 1%: steady
+    assert window == pytest.approx(3 / 100.5) and where == "AlexNet, pytorch raw"
+    assert "AlexNet, pytorch: d2lmini / d2l" not in found
+    assert "AlexNet, pytorch: amp / d2l" not in found  # neither side kept its repeats
     path = tmp_path / "bench.json"
     path.write_text(json.dumps(bench))
     targets.main([str(path)])
     out = capsys.readouterr().out
-    assert "spread 3.0%" in out and out.rstrip().splitlines()[-1].startswith("steady:")
-    run["raw_runs"] = [100.0, 112.0, 99.0]       # one slow moment: 13% apart
+    assert "twice 0.94 / 0.95" in out and "(windows 3.0%)" in out
+    assert out.rstrip().splitlines()[-1].startswith("steady:")
+    # A slow stretch in the second half moves the ratio measured then: 8% apart.
+    run["raw_runs"] = [100.0, 103.0, 92.0, 93.0]
     path.write_text(json.dumps(bench))
     targets.main([str(path)])
     last = capsys.readouterr().out.rstrip().splitlines()[-1]
-    assert last.startswith("UNSTEADY") and "AlexNet, pytorch raw" in last and "13.0%" in last
+    assert last.startswith("UNSTEADY") and "AlexNet, pytorch: d2lmini / raw" in last
 
 
 def test_records_without_repeats_print_no_spread(capsys, tmp_path):
@@ -83,4 +87,4 @@ def test_records_without_repeats_print_no_spread(capsys, tmp_path):
     path.write_text(json.dumps(record()))
     targets.main([str(path)])
     out = capsys.readouterr().out
-    assert "spread" not in out and "steady" not in out.lower()
+    assert "twice" not in out and "steady" not in out.lower()
