@@ -111,14 +111,17 @@ def twice(num_runs, den_runs):
 def spreads(bench):
     """``{check name: (repeat spread, window spread, measurement, (first, second))}``.
 
-    For each ratio whose record keeps the repeats of both measurements: how far the ratio
-    measured twice lands apart relative to the whole ratio, the larger window spread of
-    its two measurements and the one it came from (e.g. ``"AlexNet, pytorch raw"``), and
-    the two ratios.
+    For each ratio that :func:`checks` holds to a target and whose record keeps the
+    repeats of both measurements: how far the ratio measured twice lands apart relative to
+    the whole ratio, the larger window spread of its two measurements and the one it came
+    from (e.g. ``"AlexNet, pytorch raw"``), and the two ratios.
     """
+    targets = {name for name, *_ in checks(bench)}  # amp / d2l: a target for AlexNet only
     out = {}
     for label, fw, r in rows(bench):
         for what, keys in RATIO_KEYS.items():
+            if f"{label}, {fw}: {what}" not in targets:
+                continue
             runs = [r.get(k + "_runs") for k in keys]
             both = twice(*runs)
             if both is None:
@@ -143,9 +146,7 @@ def main(argv=None):
         raise SystemExit(f"{path}: no such benchmark record; `make bench` writes one")
     bench = json.loads(path.read_text())
     print(f"{path.name}: {bench['mode']} run of {bench['started_utc']} UTC")
-    found = checks(bench)
-    names = {name for name, *_ in found}  # amp / d2l is a target for AlexNet only
-    spread_of = {k: v for k, v in spreads(bench).items() if k in names}
+    found, spread_of = checks(bench), spreads(bench)
     for name, value, goal, ok in found:
         note = ""
         if name in spread_of:
