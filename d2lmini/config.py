@@ -9,14 +9,21 @@
 ``D2LMINI_MAX_EPOCHS=N``
     Cap the number of epochs ``train_ch6`` runs.
 ``D2LMINI_SEED=N``
-    Seed for shuffling and subsampling (default 0).
+    Seed for shuffling and subsampling (default 0), from 0 to 2**32 - 1.
 """
 import os
+import warnings
 from dataclasses import dataclass
 
 QUICK_TRAIN_EXAMPLES = 2000
 QUICK_TEST_EXAMPLES = 1000
 QUICK_EPOCHS = 2
+# The values D2LMINI_QUICK understands; any other is warned about and means a full run.
+QUICK_ON = ("1", "true", "yes", "on")
+QUICK_OFF = ("", "0", "false", "no", "off")
+# The seeds every framework accepts: NumPy's and Keras's set_random_seed take 0 .. 2**32 - 1
+# (PyTorch takes more, and would run a seed the TensorFlow chapters refuse).
+SEED_RANGE = range(2**32)
 
 
 def _int_env(name):
@@ -34,20 +41,41 @@ def _int_env(name):
 
 
 def quick_mode():
-    """True when ``D2LMINI_QUICK`` is set to a true value (1, true, yes, on)."""
-    return os.environ.get("D2LMINI_QUICK", "").strip().lower() in {"1", "true", "yes", "on"}
+    """True when ``D2LMINI_QUICK`` is set to a true value (1, true, yes, on).
+
+    Another value than those and the false ones (0, false, no, off, empty) is warned about
+    and means a full run, as before.
+    """
+    value = os.environ.get("D2LMINI_QUICK", "").strip().lower()
+    if value not in QUICK_ON + QUICK_OFF:
+        warnings.warn(f"D2LMINI_QUICK={value!r} is not understood; assuming a full run (not "
+                      f"quick mode). Set D2LMINI_QUICK=1 (or true, yes, on) for quick mode, "
+                      f"0 (or false, no, off) or unset for a full run", stacklevel=2)
+    return value in QUICK_ON
 
 
 def seed():
-    """The seed for subsampling and ``train_ch6``'s initial weights (``D2LMINI_SEED``, default 0)."""
+    """The seed for subsampling and ``train_ch6``'s initial weights (``D2LMINI_SEED``, default 0).
+
+    Raises
+    ------
+    ValueError
+        The value is not a whole number, or lies outside 0 .. 2**32 - 1 (the seeds both
+        frameworks accept).
+    """
     value = os.environ.get("D2LMINI_SEED", "").strip()
     if not value:
         return 0
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ValueError(f"D2LMINI_SEED={value!r} is not an integer; unset it (seed 0) or give "
                          f"a whole number, e.g. D2LMINI_SEED=1") from None
+    if number not in SEED_RANGE:
+        raise ValueError(f"D2LMINI_SEED={number} is outside the seeds PyTorch and TensorFlow "
+                         f"both accept, 0 to 2**32 - 1 ({SEED_RANGE.stop - 1}); unset it "
+                         f"(seed 0) or give one in that range, e.g. D2LMINI_SEED=1")
+    return number
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,32 @@ def test_a_seed_that_is_not_a_number(monkeypatch):
     assert config.seed() == 0
 
 
+@pytest.mark.parametrize("value", ["-1", str(2**32), str(2**70)])
+def test_a_seed_the_frameworks_refuse_names_the_range(value, monkeypatch):
+    """NumPy and Keras refuse seeds outside 0 .. 2**32 - 1 (PyTorch one past 2**64 - 1)."""
+    monkeypatch.setenv("D2LMINI_SEED", value)
+    with pytest.raises(ValueError, match=rf"D2LMINI_SEED={value} is outside .* 0 to 2\*\*32 - 1"):
+        config.seed()
+    monkeypatch.setenv("D2LMINI_SEED", str(2**32 - 1))
+    assert config.seed() == 2**32 - 1
+
+
+@pytest.mark.parametrize("value", ["2", "quick", "ture"])
+def test_an_unrecognised_quick_value_warns_and_runs_in_full(value, monkeypatch):
+    monkeypatch.setenv("D2LMINI_QUICK", value)
+    with pytest.warns(UserWarning, match=rf"D2LMINI_QUICK='{value}' is not understood; assuming "
+                                         r"a full run .* D2LMINI_QUICK=1 \(or true, yes, on\)"):
+        assert config.quick_mode() is False
+
+
+@pytest.mark.parametrize("value, quick", [("1", True), (" Yes ", True), ("0", False),
+                                          ("off", False), ("", False)])
+def test_the_quick_values_understood_say_nothing(value, quick, monkeypatch, recwarn):
+    monkeypatch.setenv("D2LMINI_QUICK", value)
+    assert config.quick_mode() is quick
+    assert not recwarn.list
+
+
 def test_a_data_dir_that_does_not_exist_is_an_error(tmp_path, monkeypatch):
     """A user who sets D2LMINI_DATA_DIR means it: no silent fall-back to other data."""
     monkeypatch.setenv("D2LMINI_DATA_DIR", str(tmp_path / "no-such-folder"))
