@@ -46,9 +46,10 @@ def quick_mode():
     Another value than those and the false ones (0, false, no, off, empty) is warned about
     and means a full run, as before.
     """
-    value = os.environ.get("D2LMINI_QUICK", "").strip().lower()
+    raw = os.environ.get("D2LMINI_QUICK", "")
+    value = raw.strip().lower()
     if value not in QUICK_ON + QUICK_OFF:
-        warnings.warn(f"D2LMINI_QUICK={value!r} is not understood; assuming a full run (not "
+        warnings.warn(f"D2LMINI_QUICK={raw!r} is not understood; assuming a full run (not "
                       f"quick mode). Set D2LMINI_QUICK=1 (or true, yes, on) for quick mode, "
                       f"0 (or false, no, off) or unset for a full run", stacklevel=2)
     return value in QUICK_ON

@@ -31,7 +31,7 @@ def test_a_seed_the_frameworks_refuse_names_the_range(value, monkeypatch):
     assert config.seed() == 2**32 - 1
 
 
-@pytest.mark.parametrize("value", ["2", "quick", "ture"])
+@pytest.mark.parametrize("value", ["2", "quick", "Ture"])
 def test_an_unrecognised_quick_value_warns_and_runs_in_full(value, monkeypatch):
     monkeypatch.setenv("D2LMINI_QUICK", value)
     with pytest.warns(UserWarning, match=rf"D2LMINI_QUICK='{value}' is not understood; assuming "
