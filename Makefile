@@ -94,9 +94,10 @@ clean:
 
 # Re-run a chapter at the budget its committed outputs state and compare the numbers, e.g.
 # `make reproduce CHAPTER=08` (FRAMEWORK=pytorch for one framework, TOLERANCE=0.005).
+# CHAPTER is a chapter's number or name (8, 08, lenet): no match or several are named.
 CHAPTER   ?=
 FRAMEWORK ?=
 TOLERANCE ?= 0.01
 reproduce: setup
 	@test -n "$(CHAPTER)" || { echo "say which chapter: make reproduce CHAPTER=08"; exit 2; }
-	$(PY) -m d2lmini.reproduce $(wildcard notebooks/$(CHAPTER)*.ipynb) --tolerance $(TOLERANCE)$(if $(FRAMEWORK), --framework $(FRAMEWORK))
+	$(PY) -m d2lmini.reproduce "$(CHAPTER)" --tolerance $(TOLERANCE)$(if $(FRAMEWORK), --framework $(FRAMEWORK))

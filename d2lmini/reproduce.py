@@ -18,7 +18,8 @@ Usage::
     python -m d2lmini.reproduce notebooks/08-lenet.ipynb
     python -m d2lmini.reproduce notebooks/06-batch-norm.ipynb --framework pytorch --tolerance 0.005
 
-or ``make reproduce CHAPTER=08``. The exit status is 1 when a difference exceeds the
+or ``make reproduce CHAPTER=08`` (a chapter's number or name stands for its notebook in
+``notebooks/``: ``8``, ``08``, ``lenet``). The exit status is 1 when a difference exceeds the
 tolerance or the runs do not pair up.
 """
 import argparse
@@ -153,6 +154,59 @@ def compare(old, new, tolerance=DEFAULT_TOLERANCE):
     return "\n".join(rows), ok
 
 
+def find_chapter(chapter, folder=None):
+    """The notebook that ``chapter`` names: its path, its number or its name.
+
+    ``folder`` holds the chapters (default ``notebooks/`` when there is one, else the current
+    folder). A number matches the chapter of that number (``8`` and ``08`` are
+    ``08-lenet.ipynb``); a name matches chapters whose name starts with it, one whose name is
+    exactly it winning (``alexnet`` is ``09-alexnet``, not ``19-alexnet-in-practice``).
+
+    Raises
+    ------
+    ValueError
+        No chapter matches (the message lists the chapters), or several do (it lists them).
+
+    >>> import tempfile; folder = Path(tempfile.mkdtemp())
+    >>> for name in ("08-lenet", "09-alexnet", "19-alexnet-in-practice"):
+    ...     _ = (folder / f"{name}.ipynb").write_text("{}")
+    >>> [find_chapter(c, folder).name for c in ("8", "08", "lenet", "alexnet", "19-alex")]
+    ['08-lenet.ipynb', '08-lenet.ipynb', '08-lenet.ipynb', '09-alexnet.ipynb', '19-alexnet-in-practice.ipynb']
+    >>> find_chapter("alex", folder)
+    Traceback (most recent call last):
+    ...
+    ValueError: chapter 'alex' matches 2 chapters (09-alexnet, 19-alexnet-in-practice); give one of them, e.g. 09
+    """
+    path = Path(chapter)
+    if path.suffix == ".ipynb" or path.is_file():
+        return path
+    if folder is None:
+        folder = Path("notebooks") if Path("notebooks").is_dir() else Path(".")
+    chapters = sorted(p for p in Path(folder).glob("*.ipynb") if re.match(r"\d+-", p.name))
+    spec = chapter.strip().lower()
+    if not spec:
+        raise ValueError("say which chapter: its notebook, number or name, e.g. 08 or lenet")
+    if spec.isdigit():
+        found = [p for p in chapters if int(p.name.split("-", 1)[0]) == int(spec)]
+    else:
+        names = {p: p.stem.split("-", 1)[1] for p in chapters}
+        found = ([p for p in chapters if names[p] == spec]
+                 or [p for p in chapters if p.stem.startswith(spec) or names[p].startswith(spec)])
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise ValueError(f"chapter {chapter!r} matches {len(found)} chapters "
+                         f"({', '.join(p.stem for p in found)}); give one of them, e.g. "
+                         f"{found[0].stem.split('-', 1)[0]}")
+    if not chapters:
+        raise ValueError(f"no chapter matches {chapter!r}: {folder} holds no chapters "
+                         f"(NN-name.ipynb); run from the book's folder or give the notebook's path")
+    first = chapters[0].stem.split("-", 1)
+    raise ValueError(f"no chapter matches {chapter!r}: the chapters in {folder} are "
+                     f"{first[0]} to {chapters[-1].stem.split('-', 1)[0]}; give a number or a "
+                     f"name, e.g. {first[0]} or {first[1]}")
+
+
 def rerun(path, framework=None, timeout=None, log=print):
     """Run a copy of the chapter at ``path`` in a scratch folder; return the copy, executed.
 
@@ -204,7 +258,8 @@ def budget_environment(budget):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m d2lmini.reproduce",
                                 description=__doc__.split("\n\n")[0])
-    p.add_argument("notebook", help="a chapter, e.g. notebooks/08-lenet.ipynb")
+    p.add_argument("notebook", help="a chapter: its notebook, number or name, e.g. "
+                                    "notebooks/08-lenet.ipynb, 08 or lenet")
     p.add_argument("--framework", choices=FRAMEWORKS,
                    help="re-run only this framework's runs (and the shared cells)")
     p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
@@ -216,7 +271,10 @@ def main(argv=None):
     missing = missing_jupyter()
     if missing:
         p.error(missing)
-    path = Path(args.notebook)
+    try:
+        path = find_chapter(args.notebook)
+    except ValueError as e:
+        p.error(str(e))
     if path.suffix != ".ipynb" or not path.is_file():
         p.error(f"{path} is not a notebook file (.ipynb)")
     wanted = [args.framework] if args.framework else list(FRAMEWORKS)

@@ -1,4 +1,6 @@
 """make reproduce: a chapter re-run at its committed budget gives the committed numbers."""
+import re
+
 import nbformat
 import pytest
 
@@ -87,3 +89,44 @@ def test_the_budget_is_set_for_the_rerun_only_and_other_settings_stay(monkeypatc
         assert os.environ["D2LMINI_MAX_EPOCHS"] == "3"
         assert os.environ["D2LMINI_DATA_DIR"] == "/data"   # where the data are stays
     assert os.environ["D2LMINI_QUICK"] == "1" and "D2LMINI_MAX_EPOCHS" not in os.environ
+
+
+@pytest.fixture
+def chapters(tmp_path, monkeypatch):
+    """A book folder with three (empty) chapters, two of them named alike."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notebooks").mkdir()
+    for name in ("08-lenet", "09-alexnet", "19-alexnet-in-practice"):
+        (tmp_path / "notebooks" / f"{name}.ipynb").write_text("{}")
+    return tmp_path / "notebooks"
+
+
+def test_a_chapter_is_found_by_path_number_or_name(chapters):
+    lenet = chapters / "08-lenet.ipynb"
+    for spec in ("8", "08", "lenet", "LeNet", "08-lenet", str(lenet)):
+        assert reproduce.find_chapter(spec).resolve() == lenet
+    assert reproduce.find_chapter("alexnet").name == "09-alexnet.ipynb"  # the exact name wins
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("99", r"no chapter matches '99': the chapters in notebooks are 08 to 19; give a number "
+           r"or a name, e.g. 08 or lenet"),
+    ("0", r"no chapter matches '0': the chapters in notebooks are 08 to 19"),
+    ("alex", r"chapter 'alex' matches 2 chapters \(09-alexnet, 19-alexnet-in-practice\); "
+             r"give one of them, e.g. 09")])
+def test_no_chapter_or_several_say_which(chapters, capsys, spec, message):
+    """make reproduce CHAPTER=99 ran the script without a notebook (argparse: "the following
+    arguments are required"), CHAPTER=0 with nine ("unrecognized arguments")."""
+    with pytest.raises(ValueError, match=message):
+        reproduce.find_chapter(spec)
+    with pytest.raises(SystemExit) as e:
+        reproduce.main([spec])
+    assert e.value.code == 2 and re.search(message, capsys.readouterr().err)
+
+
+def test_make_reproduce_hands_the_chapter_over_as_written():
+    import subprocess
+    from pathlib import Path
+    out = subprocess.run(["make", "-n", "reproduce", "CHAPTER=99"], capture_output=True,
+                         text=True, cwd=Path(__file__).resolve().parent.parent, check=True).stdout
+    assert '-m d2lmini.reproduce "99" --tolerance' in out
