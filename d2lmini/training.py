@@ -163,21 +163,54 @@ class TrainResult:
     def save(self, path, **extra):
         """Write the run as a small JSON file (for comparison chapters); return the path.
 
-        Keyword arguments are stored under ``extra`` (e.g. ``model="AlexNet"``). A quick-mode
-        run is a smoke test, not a result: it is not written (``None`` is returned), so the
-        test suite never overwrites the results of real runs.
+        Keyword arguments are stored under ``extra`` (e.g. ``model="AlexNet"``): numbers,
+        strings, lists and dicts of them; numpy numbers and arrays are written as numbers
+        and lists. A quick-mode run is a smoke test, not a result: it is not written
+        (``None`` is returned), so the test suite never overwrites the results of real runs.
+
+        A save that fails changes nothing: neither the file (it is written atomically) nor
+        the result's ``extra``.
+
+        Raises
+        ------
+        TypeError
+            A value JSON cannot hold; the message names its key and type.
+        IsADirectoryError
+            ``path`` is a folder (or ends in ``/``) rather than a file path.
         """
         if self.quick:
             print(f"quick mode: not writing {path}")
             return None
-        self.extra.update(extra)
+        import os
+        text = os.fspath(path)
+        if text.endswith(("/", os.sep)):  # Path() would drop the slash and write a file there
+            raise IsADirectoryError(f"cannot save the run to {text!r}: it ends in '/', so it "
+                                    f"names a folder; give a file path such as "
+                                    f"'results/run.json'")
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        d = self.to_dict()
-        d["platform"] = platform.machine()
-        d["cpu"] = precision.cpu_name()  # speeds, and the last digits, depend on it
-        # Atomic: a run stopped while saving leaves the previous result, not half a file.
-        checkpoint.atomic_write_text(path, json.dumps(d, indent=1) + "\n")
+        # Everything is built and serialized before anything changes, so that a bad value
+        # leaves the result as it was (an update of self.extra first made every later save
+        # fail on the same value).
+        merged = {**self.extra, **extra}
+        try:
+            d = dataclasses.replace(self, extra=merged).to_dict()  # copies every value
+            d["platform"] = platform.machine()
+            d["cpu"] = precision.cpu_name()  # speeds, and the last digits, depend on it
+            body = json.dumps(d, indent=1, default=_json_number) + "\n"
+        except (TypeError, ValueError) as e:
+            where = _unserializable(dataclasses.asdict(self) | {"extra": {}}, merged)
+            raise TypeError(f"cannot save the run to {path}: {where}; "
+                            "pass a number, a string, or a list or dict of them "
+                            "(e.g. float(x) or str(x))") from e
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Atomic: a run stopped while saving leaves the previous result, not half a file.
+            checkpoint.atomic_write_text(path, body)
+        except IsADirectoryError as e:
+            raise IsADirectoryError(f"cannot save the run to {str(path)!r}: it is a folder; "
+                                    f"give a file path such as 'results/run.json' (e.g. "
+                                    f"{str(path / 'run.json')!r})") from e
+        self.extra.update(extra)
         return path
 
     @classmethod
@@ -187,13 +220,71 @@ class TrainResult:
         A chapter-relative path to one of the book's committed runs that is not on disk (a
         chapter opened in Colab, or downloaded alone) is fetched from the book and verified:
         see :func:`d2lmini.bookfiles.book_file`.
+
+        Raises
+        ------
+        ValueError
+            The file is not JSON (truncated, or another kind of file), or lacks fields that
+            :meth:`save` writes; the message names the file and what is wrong.
         """
         from .bookfiles import book_file
-        d = json.loads(book_file(path).read_text())
-        fields = {f.name for f in dataclasses.fields(cls)}
-        d = {k: v for k, v in d.items() if k in fields}
-        d["image_size"] = tuple(d["image_size"])
-        return cls(**d)
+        file = book_file(path)
+        again = "save the run again, or give the path of a file that result.save() wrote"
+        try:
+            d = json.loads(file.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            what = e.msg.removesuffix(" at")  # "Unterminated string starting at"
+            raise ValueError(f"{file} is not a JSON file written by TrainResult.save "
+                             f"({what} at line {e.lineno}): it is truncated or another "
+                             f"kind of file; {again}") from e
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{file} is not a JSON file written by TrainResult.save (byte "
+                             f"{e.start} is not UTF-8 text): it is another kind of file; "
+                             f"{again}") from e
+        if not isinstance(d, dict):
+            raise ValueError(f"{file} holds a {type(d).__name__}, not the record of a run "
+                             f"that TrainResult.save writes; {again}")
+        fields = dataclasses.fields(cls)
+        d = {k: v for k, v in d.items() if k in {f.name for f in fields}}
+        try:
+            d["image_size"] = tuple(d["image_size"])
+            return cls(**d)
+        except (KeyError, TypeError) as e:
+            missing = [f.name for f in fields if f.name not in d
+                       and f.default is dataclasses.MISSING
+                       and f.default_factory is dataclasses.MISSING]
+            if not missing:
+                raise ValueError(f"{file} is not a run written by TrainResult.save ({e}); "
+                                 f"{again}") from e
+            s = "s" if len(missing) > 1 else ""
+            raise ValueError(f"{file} lacks the field{s} {', '.join(missing)} that "
+                             f"TrainResult.save writes: it is incomplete or another kind of "
+                             f"JSON file; {again}") from e
+
+
+def _json_number(value):
+    """numpy numbers and arrays (0-d too) as Python numbers and lists: ``json``'s
+    ``default``. Anything else raises ``TypeError``, as ``json`` does."""
+    import numpy as np
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _unserializable(record, extra):
+    """Which value of ``record`` (``extra``'s first) JSON cannot hold, in words."""
+    places = [(f"extra {k!r}", v) for k, v in extra.items()]
+    places += [(f"field {k!r}", v) for k, v in record.items() if k != "extra"]
+    for where, value in places:
+        try:
+            json.dumps(value, default=_json_number)
+        except (TypeError, ValueError):
+            shown = repr(value)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            return f"{where} is {shown}, a {type(value).__name__}, which JSON cannot hold"
+    return "a value JSON cannot hold"
 
 
 def _human(seconds):
