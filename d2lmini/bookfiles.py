@@ -28,6 +28,7 @@ import posixpath
 import sys
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import __version__
 from .datadir import cache_dir
@@ -61,7 +62,16 @@ def repo_path(path):
 def file_url(path_in_repo):
     """Where a repository file is downloaded from (``$D2LMINI_BOOK_URL`` or the repository)."""
     base = os.environ.get("D2LMINI_BOOK_URL", "").strip()
-    if not base:
+    if base:
+        parts = urlsplit(base)
+        # urlopen takes these; "github.com/me/book" or "htps://..." failed on the first file.
+        if not ((parts.scheme in ("http", "https") and parts.netloc)
+                or (parts.scheme == "file" and parts.path)):
+            raise BookFileError(f"D2LMINI_BOOK_URL={base!r} is not an http(s):// or file:// "
+                                f"URL; set it to the folder that holds the book's files, e.g. "
+                                f"D2LMINI_BOOK_URL=https://raw.githubusercontent.com/OWNER/NAME/"
+                                f"v{__version__} (or file:///path/to/book), or unset it")
+    else:
         m = manifest()
         repo = m["repository"].rstrip("/")
         if not repo.startswith("https://github.com/"):

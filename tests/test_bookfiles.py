@@ -1,5 +1,6 @@
 """The book's committed files reach a chapter wherever it runs (d2lmini.bookfiles)."""
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -97,3 +98,16 @@ def test_a_glob_lists_local_runs_and_the_books(elsewhere):
     found = bookfiles.book_files("results/lenet-pytorch-full*.json")
     assert [p.name for p in found] == ["lenet-pytorch-full-amp.json", "lenet-pytorch-full.json"]
     assert found[1] == Path(RUN) and found[0].read_bytes() == (ROOT / "notebooks" / other).read_bytes()
+
+
+@pytest.mark.parametrize("value", ["github.com/me/book", "htps://github.com/me/book",
+                                   "https//raw.githubusercontent.com/me/book", "https://"])
+def test_a_book_url_that_is_not_a_url_says_so(value, tmp_path, monkeypatch):
+    """Was urlopen's "unknown url type" (a bare ValueError) or "is this machine offline?"."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("D2LMINI_BOOK_URL", value)
+    with pytest.raises(bookfiles.BookFileError, match=rf"D2LMINI_BOOK_URL='{re.escape(value)}' "
+                       r"is not an http\(s\):// or file:// URL; .* e\.g\. D2LMINI_BOOK_URL="
+                       r"https://raw\.githubusercontent\.com/OWNER/NAME/v"):
+        bookfiles.book_file(RUN)
