@@ -18,7 +18,8 @@ file is that base followed by its path in the repository, e.g.
 ``<base>/notebooks/results/lenet-pytorch-full.json``.
 
 Maintainers: after committing new results, refresh the manifest with
-``python -m d2lmini.bookfiles --update`` (a test fails until the manifest matches the files).
+``python -m d2lmini.bookfiles --update`` (a test fails until the manifest matches the files;
+an update that would drop most entries, as from the wrong folder, needs ``--force``).
 """
 import argparse
 import fnmatch
@@ -38,6 +39,8 @@ MANIFEST = Path(__file__).with_name("bookfiles.json")
 # The folders whose files chapters read; paths in the repository.
 SHARED_FOLDERS = ("notebooks/results", "benchmarks/results")
 CHAPTER_FOLDER = "notebooks"  # chapter-relative paths start here
+# --update refuses, without --force, a manifest that keeps less than this share of its entries.
+KEEP_AT_LEAST = 0.5
 
 
 class BookFileError(FileNotFoundError):
@@ -155,16 +158,48 @@ def repository_url(config):
     raise ValueError(f"{config} has no repository.url")
 
 
+def update_refusal(old, new, root):
+    """Why writing manifest ``new`` over ``old`` looks like a mistake, or None.
+
+    A manifest with no files, or one that drops more than half of ``old``'s entries, comes
+    from a checkout (``root``) without the book's results: written, every chapter that reads
+    a committed file would fail to find it.
+
+    >>> old = {"files": {"a": "1", "b": "2", "c": "3"}}
+    >>> update_refusal(old, {"files": {"a": "1", "b": "2", "d": "4"}}, Path("book")) is None
+    True
+    >>> print(update_refusal(old, {"files": {}}, Path("elsewhere")))  # doctest: +ELLIPSIS
+    --update would drop 3 of the manifest's 3 entries: it found 0 result files in elsewhere/...
+    """
+    lost = len(set(old["files"]) - set(new["files"]))
+    if not (old["files"] and (not new["files"] or lost > (1 - KEEP_AT_LEAST) * len(old["files"]))):
+        return None
+    folders = " and ".join(str(Path(root) / f) for f in SHARED_FOLDERS)
+    return (f"--update would drop {lost} of the manifest's {len(old['files'])} entries: it found "
+            f"{len(new['files'])} result files in {folders}; pass --root with the book's "
+            f"checkout, or add --force if the files really went")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m d2lmini.bookfiles", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--update", action="store_true",
                         help="rewrite the manifest from the checkout's files")
+    parser.add_argument("--force", action="store_true",
+                        help="with --update: write the manifest even if it loses most entries")
     parser.add_argument("--root", default=Path(__file__).resolve().parent.parent,
                         help="the book's checkout (default: the one holding this package)")
     args = parser.parse_args(argv)
-    want = current_manifest(Path(args.root))
+    root = Path(args.root)
+    if not (root / "_config.yml").is_file():
+        parser.error(f"{root} is not the book's checkout (no _config.yml); pass --root with "
+                     f"the folder that holds the book")
+    want = current_manifest(root)
     if args.update:
+        old = json.loads(MANIFEST.read_text(encoding="utf-8"))
+        refusal = update_refusal(old, want, root)
+        if refusal and not args.force:
+            parser.error(refusal)
         MANIFEST.write_text(json.dumps(want, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         print(f"wrote {MANIFEST.name}: {len(want['files'])} files at {want['ref']}")
         return 0

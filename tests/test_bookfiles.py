@@ -111,3 +111,59 @@ def test_a_book_url_that_is_not_a_url_says_so(value, tmp_path, monkeypatch):
                        r"is not an http\(s\):// or file:// URL; .* e\.g\. D2LMINI_BOOK_URL="
                        r"https://raw\.githubusercontent\.com/OWNER/NAME/v"):
         bookfiles.book_file(RUN)
+
+
+# ------------------------------------------------------------- maintainers: --update
+@pytest.fixture
+def manifest_copy(tmp_path, monkeypatch):
+    """The manifest --update writes, a copy: the package's own stays as it is."""
+    copy = tmp_path / "bookfiles.json"
+    shutil.copy(bookfiles.MANIFEST, copy)
+    monkeypatch.setattr(bookfiles, "MANIFEST", copy)
+    return copy
+
+
+SHARED = bookfiles.SHARED_FOLDERS
+
+
+def checkout(folder, results=()):
+    """A checkout at ``folder`` holding the book's _config.yml and the named result files."""
+    folder.mkdir()
+    shutil.copy(ROOT / "_config.yml", folder)
+    for name in SHARED:
+        (folder / name).mkdir(parents=True)
+    for path in results:
+        shutil.copy(ROOT / path, folder / path)
+    return folder
+
+
+def test_an_update_that_would_empty_the_manifest_is_refused(tmp_path, manifest_copy, capsys):
+    before = manifest_copy.read_text()
+    n = len(json.loads(before)["files"])
+    wrong = checkout(tmp_path / "elsewhere")
+    with pytest.raises(SystemExit) as e:
+        bookfiles.main(["--update", "--root", str(wrong)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert re.search(rf"--update would drop {n} of the manifest's {n} entries: it found 0 "
+                     rf"result files in {re.escape(str(wrong / SHARED[0]))} and .*; pass --root "
+                     r"with the book's checkout, or add --force", err)
+    assert manifest_copy.read_text() == before
+    # A folder that is no checkout at all (an installed package's parent) is named as such.
+    with pytest.raises(SystemExit):
+        bookfiles.main(["--update", "--root", str(tmp_path)])
+    assert "is not the book's checkout (no _config.yml)" in capsys.readouterr().err
+    assert bookfiles.main(["--update", "--force", "--root", str(wrong)]) == 0
+    assert json.loads(manifest_copy.read_text())["files"] == {}
+
+
+def test_an_update_that_drops_most_entries_is_refused_and_a_few_are_not(tmp_path,
+                                                                        manifest_copy, capsys):
+    files = sorted(json.loads(manifest_copy.read_text())["files"])
+    few = checkout(tmp_path / "few", files[:2])
+    with pytest.raises(SystemExit):
+        bookfiles.main(["--update", "--root", str(few)])
+    assert f"would drop {len(files) - 2} of the manifest's {len(files)}" in capsys.readouterr().err
+    most = checkout(tmp_path / "most", files[1:])  # one result removed: an ordinary update
+    assert bookfiles.main(["--update", "--root", str(most)]) == 0
+    assert sorted(json.loads(manifest_copy.read_text())["files"]) == files[1:]
