@@ -20,6 +20,7 @@ file is that base followed by its path in the repository, e.g.
 Maintainers: after committing new results, refresh the manifest with
 ``python -m d2lmini.bookfiles --update`` (a test fails until the manifest matches the files;
 an update that would drop most entries, as from the wrong folder, needs ``--force``).
+``--check-publishable`` (run by ``make publish``) refuses the placeholder repository.
 """
 import argparse
 import fnmatch
@@ -39,6 +40,8 @@ MANIFEST = Path(__file__).with_name("bookfiles.json")
 # The folders whose files chapters read; paths in the repository.
 SHARED_FOLDERS = ("notebooks/results", "benchmarks/results")
 CHAPTER_FOLDER = "notebooks"  # chapter-relative paths start here
+# The repository the book ships with until a publisher sets theirs (``make publish`` refuses it).
+PLACEHOLDER = "https://github.com/your-org/cnn-book"
 # --update refuses, without --force, a manifest that keeps less than this share of its entries.
 KEEP_AT_LEAST = 0.5
 
@@ -180,6 +183,53 @@ def update_refusal(old, new, root):
             f"checkout, or add --force if the files really went")
 
 
+def check_publishable(root):
+    """Refuse to publish the book at ``root`` while it names no repository of its own.
+
+    Readers' chapters install d2lmini from ``repository.url`` in ``_config.yml`` and fetch
+    the committed results from it (the manifest names it too), and ``pyproject.toml``'s
+    ``[project.urls]`` must name the same repository. The placeholder, a repository that is
+    not on GitHub (the downloads come from raw.githubusercontent.com) and files that disagree
+    are refused.
+
+    Raises
+    ------
+    ValueError
+        One line naming what is wrong, what to set where, and the commands to run after.
+    """
+    root = Path(root)
+    url = repository_url(root / "_config.yml").rstrip("/")
+    after = ("run python -m d2lmini.bookfiles --update, python scripts/install_cell.py "
+             "&& jupytext --sync notebooks/*.md, and make publish again")
+    where = (f"set repository.url in {root / '_config.yml'}, and Homepage, Source and Issues "
+             f"(+ /issues) under [project.urls] in {root / 'pyproject.toml'}, to your book's "
+             f"public repository https://github.com/OWNER/NAME; then {after}")
+    if url == PLACEHOLDER:
+        raise ValueError(f"the book still names the placeholder repository {PLACEHOLDER}, so "
+                         f"every reader's install cell and downloads would fail: {where}")
+    owner_name = url[len("https://github.com/"):].split("/")
+    if not url.startswith("https://github.com/") or len(owner_name) != 2 or not all(owner_name):
+        raise ValueError(f"repository.url {url!r} is not a GitHub repository "
+                         f"(https://github.com/OWNER/NAME), where readers' chapters fetch the "
+                         f"book's files from: {where}")
+    pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
+    want = {"Homepage": url, "Source": url, "Issues": f"{url}/issues"}
+    wrong = [key for key, value in want.items() if f'{key} = "{value}"' not in pyproject]
+    if wrong:
+        raise ValueError(f"{', '.join(wrong)} under [project.urls] in {root / 'pyproject.toml'} "
+                         f"disagree with repository.url {url} in {root / '_config.yml'}: {where}")
+    shipped = json.loads((root / "d2lmini" / MANIFEST.name).read_text(encoding="utf-8"))
+    if shipped["repository"].rstrip("/") != url:
+        raise ValueError(f"the manifest d2lmini/{MANIFEST.name} names {shipped['repository']}, "
+                         f"not {url}: {after}")
+    stale = [p.name for p in sorted((root / CHAPTER_FOLDER).glob("*.*"))
+             if p.suffix in (".md", ".ipynb") and PLACEHOLDER in p.read_text(encoding="utf-8")]
+    if stale:
+        raise ValueError(f"{len(stale)} notebooks ({', '.join(stale[:3])}"
+                         f"{', ...' if len(stale) > 3 else ''}) still install from {PLACEHOLDER}: "
+                         f"{after}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m d2lmini.bookfiles", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -187,6 +237,9 @@ def main(argv=None):
                         help="rewrite the manifest from the checkout's files")
     parser.add_argument("--force", action="store_true",
                         help="with --update: write the manifest even if it loses most entries")
+    parser.add_argument("--check-publishable", action="store_true",
+                        help="exit 1, saying what to set, while the book names no repository "
+                             "of its own (make publish runs this)")
     parser.add_argument("--root", default=Path(__file__).resolve().parent.parent,
                         help="the book's checkout (default: the one holding this package)")
     args = parser.parse_args(argv)
@@ -194,6 +247,14 @@ def main(argv=None):
     if not (root / "_config.yml").is_file():
         parser.error(f"{root} is not the book's checkout (no _config.yml); pass --root with "
                      f"the folder that holds the book")
+    if args.check_publishable:
+        try:
+            check_publishable(root)
+        except ValueError as e:
+            print(f"cannot publish: {e}", file=sys.stderr)
+            return 1
+        print(f"ready to publish from {repository_url(root / '_config.yml')}")
+        return 0
     want = current_manifest(root)
     if args.update:
         old = json.loads(MANIFEST.read_text(encoding="utf-8"))

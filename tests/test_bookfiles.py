@@ -2,6 +2,7 @@
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,7 @@ def test_a_book_url_that_is_not_a_url_says_so(value, tmp_path, monkeypatch):
         bookfiles.book_file(RUN)
 
 
-# ------------------------------------------------------------- maintainers: --update
+# ------------------------------------------------------- maintainers: --update, make publish
 @pytest.fixture
 def manifest_copy(tmp_path, monkeypatch):
     """The manifest --update writes, a copy: the package's own stays as it is."""
@@ -124,6 +125,8 @@ def manifest_copy(tmp_path, monkeypatch):
 
 
 SHARED = bookfiles.SHARED_FOLDERS
+PLACEHOLDER = "https://github.com/your-org/cnn-book"  # what the book ships with
+MINE = "https://github.com/jane-doe/cnn-course"       # what a publisher sets
 
 
 def checkout(folder, results=()):
@@ -167,3 +170,61 @@ def test_an_update_that_drops_most_entries_is_refused_and_a_few_are_not(tmp_path
     most = checkout(tmp_path / "most", files[1:])  # one result removed: an ordinary update
     assert bookfiles.main(["--update", "--root", str(most)]) == 0
     assert sorted(json.loads(manifest_copy.read_text())["files"]) == files[1:]
+
+
+def book(folder, config=MINE, pyproject=MINE, manifest=MINE, notebooks=MINE):
+    """The files ``make publish`` reads, each naming the given repository."""
+    for name, url in [("_config.yml", config), ("pyproject.toml", pyproject),
+                      ("d2lmini/bookfiles.json", manifest),
+                      ("notebooks/01-conv-layer.md", notebooks),
+                      ("notebooks/01-conv-layer.ipynb", notebooks)]:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text((ROOT / name).read_text().replace(PLACEHOLDER, url))
+    return folder
+
+
+def test_publishing_refuses_the_placeholder_saying_what_to_set_where(tmp_path, capsys):
+    """The book as committed names the placeholder: make publish must refuse it."""
+    root = book(tmp_path, *[PLACEHOLDER] * 4)
+    with pytest.raises(ValueError, match=(
+            r"still names the placeholder repository https://github.com/your-org/cnn-book, so "
+            r"every reader's install cell and downloads would fail: set repository.url in "
+            r".*_config.yml, and Homepage, Source and Issues \(\+ /issues\) under "
+            r"\[project.urls\] in .*pyproject.toml, to your book's public repository "
+            r"https://github.com/OWNER/NAME; then run python -m d2lmini.bookfiles --update, "
+            r"python scripts/install_cell.py && jupytext --sync notebooks/\*.md, and make "
+            r"publish again")):
+        bookfiles.check_publishable(root)
+    assert bookfiles.main(["--check-publishable", "--root", str(root)]) == 1
+    assert capsys.readouterr().err.startswith("cannot publish: the book still names the placeholder")
+    assert bookfiles.main(["--check-publishable", "--root", str(ROOT)]) == 1  # this checkout
+
+
+def test_publishing_accepts_a_real_repository(tmp_path, capsys):
+    bookfiles.check_publishable(book(tmp_path))
+    assert bookfiles.main(["--check-publishable", "--root", str(tmp_path)]) == 0
+    assert f"ready to publish from {MINE}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where, message", [
+    ({"pyproject": PLACEHOLDER}, r"Homepage, Source, Issues under \[project.urls\] "
+     rf"in .*pyproject.toml disagree with repository.url {MINE} in .*_config.yml: set "),
+    ({"config": "https://github.com/jane-doe/other"}, r"Homepage, Source, Issues .* disagree"),
+    ({"config": "https://gitlab.com/jane-doe/cnn-course"}, r"is not a GitHub repository"),
+    ({"manifest": PLACEHOLDER}, rf"the manifest d2lmini/bookfiles.json names "
+     rf"{PLACEHOLDER}, not {MINE}: run python -m d2lmini.bookfiles --update"),
+    ({"notebooks": PLACEHOLDER}, r"2 notebooks \(01-conv-layer.ipynb, "
+     r"01-conv-layer.md\) still install from .*: run .*install_cell.py")])
+def test_publishing_refuses_files_that_disagree(tmp_path, where, message):
+    with pytest.raises(ValueError, match=message):
+        bookfiles.check_publishable(book(tmp_path, **where))
+
+
+def test_make_publish_checks_before_it_builds_and_make_book_does_not():
+    def recipe(target):
+        return subprocess.run(["make", "-n", target], capture_output=True, text=True,
+                              cwd=ROOT, check=True).stdout
+    publish = recipe("publish")
+    check = publish.index("-m d2lmini.bookfiles --check-publishable")
+    assert check < publish.index("jupyter-book build .")
+    assert "--check-publishable" not in recipe("book")  # tests and CI build the placeholder
