@@ -22,7 +22,17 @@ class DataNotFoundError(FileNotFoundError):
     this class), so one ``except`` catches them all.
     A ``D2LMINI_DATA_DIR`` that is not a folder raises a plain :class:`FileNotFoundError`
     instead: the user asked for a folder, and nothing falls back silently.
+
+    ``passed_over`` lists, one line each, the copies of the data found on this machine
+    but not used, and why (a folder lacking files, an archive with the wrong checksum), so
+    that a caller falling back to other data can say why.
     """
+
+    passed_over = ()
+
+    def __init__(self, *args, passed_over=()):
+        super().__init__(*args)
+        self.passed_over = list(passed_over)
 
 
 def cache_dir(name=""):
@@ -46,20 +56,40 @@ def candidate_dirs(name, system_dirs=()):
     return dirs
 
 
-def find_dir(name, filenames, system_dirs=(), subdirs=("",)):
+def find_dir(name, filenames, system_dirs=(), subdirs=("",), passed_over=None):
     """The first folder that holds every file in ``filenames``, or ``None``.
 
     The folders tried are each of :func:`candidate_dirs` in turn and, within each, its
     ``subdirs`` in the order given (``""`` is the folder itself), e.g. ``("",
     "cifar-10-batches-bin")`` for files that may sit in the folder or in an extracted
     archive's folder inside it.
+
+    ``passed_over``, a list, receives ``(folder, missing)`` for each folder tried that holds
+    some but not all of the files (``missing``: the names it lacks), so that the caller can
+    say why it was passed over (:func:`incomplete`); an incomplete set of files is more
+    often a mistake than a choice.
     """
+    filenames = list(filenames)
     for d in candidate_dirs(name, system_dirs):
         for sub in subdirs:
             folder = d / sub
-            if all((folder / f).is_file() for f in filenames):
+            missing = [f for f in filenames if not (folder / f).is_file()]
+            if not missing:
                 return folder
+            if (passed_over is not None and len(missing) < len(filenames)
+                    and folder not in [f for f, _ in passed_over]):
+                passed_over.append((folder, missing))
     return None
+
+
+def incomplete(folder, missing, total, what="files"):
+    """Why ``folder`` was passed over, in words, for :func:`find_dir`'s ``passed_over``.
+
+    >>> incomplete("data", ["b.gz"], 4)
+    'data: it lacks b.gz (3 of the 4 files are there)'
+    """
+    return (f"{folder}: it lacks {', '.join(missing)} ({total - len(missing)} of the {total} "
+            f"{what} are there)")
 
 
 def searched(name, system_dirs=()):

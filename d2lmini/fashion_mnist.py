@@ -8,6 +8,7 @@ then downloaded from the official source into the cache folder.
 """
 import functools
 import os
+import warnings
 
 import numpy as np
 
@@ -41,10 +42,28 @@ def text_labels(labels):
 
 
 def locate():
-    """The folder holding the four files, downloading them into the cache if need be."""
-    found = datadir.find_dir(NAME, FILES, SYSTEM_DIRS)
-    if found is not None:
-        return found
+    """The folder holding the four files, downloading them into the cache if need be.
+
+    A folder searched before the one used that holds only some of the files (say, a
+    ``D2LMINI_DATA_DIR`` with three of the four) is named, with the files it lacks: in a
+    warning when another folder is used, in the :class:`DataNotFoundError` when none is.
+    """
+    passed = []
+    found = datadir.find_dir(NAME, FILES, SYSTEM_DIRS, passed_over=passed)
+    if found is None:
+        found = _download(passed)
+    for folder, missing in passed:
+        if folder != found:  # the cache, completed by the download, is not passed over
+            why = datadir.incomplete(folder, missing, len(FILES))
+            files = "file" if len(missing) == 1 else "files"
+            warnings.warn(f"Fashion-MNIST: passed over {why}; using {found} instead. Copy "
+                          f"the missing {files} into {folder} to use it.", stacklevel=2)
+    return found
+
+
+def _download(passed):
+    """Download the files missing from the cache folder; return it. ``passed``: the
+    incomplete folders :func:`datadir.find_dir` passed over, named if the download fails."""
     target = datadir.cache_dir(NAME)
     base = os.environ.get("D2LMINI_FASHION_MNIST_URL", URL)
     try:
@@ -54,14 +73,18 @@ def locate():
                                   verify=functools.partial(idx.read_idx, sha256=sha256),
                                   progress=True)
     except (download.DownloadError, idx.IDXError) as e:
+        notes = [datadir.incomplete(folder, missing, len(FILES)) for folder, missing in passed]
+        passed_over = "".join(f"  - {note}\n" for note in notes)
         raise DataNotFoundError(
             f"Fashion-MNIST is not on this machine and the download failed:\n  {e}\n"
             f"Searched:\n{datadir.searched(NAME, SYSTEM_DIRS)}\n"
-            "Fix it one of three ways:\n"
+            + (f"Passed over:\n{passed_over}" if notes else "")
+            + "Fix it one of three ways:\n"
             "  1. set D2LMINI_DATA_DIR to a folder holding the four files "
             "(train-images-idx3-ubyte.gz, ...);\n"
             "  2. install the Debian package: sudo apt-get install dataset-fashion-mnist;\n"
-            f"  3. connect to the network and run again: the files download to {target}."
+            f"  3. connect to the network and run again: the files download to {target}.",
+            passed_over=notes,
         ) from e
     return target
 

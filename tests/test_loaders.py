@@ -97,3 +97,38 @@ def test_bad_budget_setting_says_what_to_do(monkeypatch, no_budget):
     monkeypatch.setenv("D2LMINI_MAX_EPOCHS", "ten")
     with pytest.raises(ValueError, match="D2LMINI_MAX_EPOCHS"):
         config.budget()
+
+
+# ---------------------------------------------------------------- an incomplete D2LMINI_DATA_DIR
+@pytest.fixture
+def three_of_four(tmp_path, monkeypatch):
+    """D2LMINI_DATA_DIR holding 3 of the 4 Fashion-MNIST files (only their presence is
+    looked at), an empty cache and no network."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    for name in list(fashion_mnist.FILES)[:3]:
+        (data_dir / name).write_bytes(b"")
+    monkeypatch.setenv("D2LMINI_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("D2LMINI_FASHION_MNIST_URL", "http://127.0.0.1:1/")
+    return data_dir
+
+
+def test_incomplete_data_dir_is_named_when_nothing_is_found(three_of_four, monkeypatch):
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_DIRS", ())
+    with pytest.raises(fashion_mnist.DataNotFoundError,
+                       match=rf"Passed over:\n  - {three_of_four}: it lacks "
+                             r"t10k-labels-idx1-ubyte.gz \(3 of the 4 files are there\)"):
+        fashion_mnist.locate()
+
+
+def test_incomplete_data_dir_is_named_when_another_folder_is_used(three_of_four, tmp_path,
+                                                                   monkeypatch):
+    system = tmp_path / "system"
+    system.mkdir()
+    for name in fashion_mnist.FILES:
+        (system / name).write_bytes(b"")
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_DIRS", (str(system),))
+    with pytest.warns(UserWarning, match=rf"passed over {three_of_four}: it lacks "
+                                         rf"t10k-labels-idx1-ubyte.gz .*using {system}"):
+        assert fashion_mnist.locate() == system
