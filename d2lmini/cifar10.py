@@ -19,7 +19,11 @@ order as Fashion-MNIST's:
 
 All six ``.bin`` files in some folder come before any archive. When nothing is found and the
 download fails, :class:`DataNotFoundError` (the one class of :mod:`d2lmini.datadir`, shared
-with Fashion-MNIST) says where it looked and what to do.
+with Fashion-MNIST) says where it looked and what to do. A copy found but not used is named
+with the reason: a folder lacking batch files (in a warning when another copy is used), an
+archive with the wrong checksum, or an extracted folder that has lost files since; the
+error's ``passed_over`` lists them, and :func:`loaders_or_substitute` prints them when it
+falls back to the stand-in.
 
 An archive, found or downloaded, is checked against the MD5 the official page publishes and
 then extracted with :func:`d2lmini.archive.safe_extract` (no absolute paths, ``..``, links or
@@ -27,6 +31,7 @@ device files) into the cache folder.
 """
 import functools
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +53,7 @@ ARCHIVE = "cifar-10-binary.tar.gz"
 MD5 = "c32a1d4ab5d03f1284b67883e8d87530"
 FOLDER = "cifar-10-batches-bin"
 EXTRACTED = "extracted"  # the cache's subfolder an archive is extracted into
+SUBDIRS = ("", FOLDER, f"{EXTRACTED}/{FOLDER}")  # where the .bin files may sit in a folder
 TRAIN_FILES = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
 TEST_FILES = ("test_batch.bin",)
 FILES = TRAIN_FILES + TEST_FILES
@@ -123,17 +129,47 @@ def _complete(folder):
     return all((folder / f).is_file() for f in FILES)
 
 
-def _from_archive(path, md5):
-    """Verify and safely extract an archive into the cache; return the folder of .bin files."""
+def _incomplete(folder, missing, using=None):
+    """Why ``folder``, holding only some of the batch files, was passed over (for ``using``
+    instead, when given), and the fix."""
+    why = datadir.incomplete(folder, missing, len(FILES), "batch files")
+    if using is not None:
+        why += f"; using {using} instead"
+    extracted = datadir.cache_dir(NAME) / EXTRACTED
+    if folder == extracted or extracted in folder.parents:  # made by us: make it again
+        fix = (f"Delete {extracted} and run again: it is extracted again from the archive, "
+               "or the archive is downloaded again")
+    else:
+        fix = (f"Copy the missing file{'s' if len(missing) > 1 else ''} into it from the "
+               f"official {ARCHIVE}, or delete the others")
+    return f"{why}. {fix}."
+
+
+def _from_archive(path, md5, passed_over=()):
+    """Verify and safely extract an archive into the cache; return the folder of .bin files.
+
+    ``passed_over``: why other copies were passed over, kept in the error raised here.
+    """
     digest = download.file_digest(path, "md5")
     if md5 is not None and digest != md5.lower():
-        raise download.DownloadError(f"{path.name} has MD5 {digest}, expected {md5}: it is "
-                                     "corrupt or not the official binary version")
+        note = (f"{path} has MD5 {digest}, expected {md5}: it is corrupt, truncated or not "
+                "the official binary version. Delete it and run again to download it anew, "
+                f"or put the official {ARCHIVE} there.")
+        notes = [*passed_over, note]
+        raise DataNotFoundError(f"CIFAR-10 on this machine was passed over: {' '.join(notes)}",
+                                passed_over=notes)
     target = datadir.cache_dir(NAME) / EXTRACTED
-    archive.safe_extract(path, target)
+    existed = target.exists()
+    archive.safe_extract(path, target)  # leaves an existing target as it is
     for folder in (target / FOLDER, target):
         if _complete(folder):
             return folder
+    if existed:  # extracted earlier, complete (extraction is atomic), since then changed
+        folder = target / FOLDER
+        note = _incomplete(folder, [f for f in FILES if not (folder / f).is_file()])
+        notes = [*passed_over, *([] if note in passed_over else [note])]
+        raise DataNotFoundError(f"CIFAR-10 on this machine was passed over: {' '.join(notes)}",
+                                passed_over=notes)
     raise archive.ArchiveError(f"{path.name} does not hold the six CIFAR-10 batch files "
                                f"({', '.join(FILES)}) in {FOLDER}/; it is not the binary "
                                f"version. Delete {path} and {target}, then run again.")
@@ -151,42 +187,55 @@ def locate(url=None, md5=MD5):
         Expected MD5 of the archive (the official one by default; ``None`` skips the check,
         for tests only).
 
+    Warns
+    -----
+    UserWarning
+        A folder searched before the one returned holds only some of the batch files (the
+        warning names it and the files it lacks).
+
     Raises
     ------
     DataNotFoundError
         Not found locally and the download failed (offline, HTTP error, truncated body,
-        wrong checksum). The message lists the folders searched and how to fix it.
+        wrong checksum); or a copy was found but is unusable: an archive whose MD5 is not
+        the expected one (both are named), or an extraction that has lost batch files
+        since. The message says why and what to do; its ``passed_over`` lists each copy
+        found on this machine but not used, and why.
     d2lmini.archive.ArchiveError
         An archive was found or downloaded, and its checksum matched (or was not checked),
         but it is unsafe (:class:`~d2lmini.archive.UnsafeArchiveError`, naming the member)
         or corrupt. A downloaded archive that fails these checks is deleted.
     """
-    folder = datadir.find_dir(NAME, FILES, subdirs=("", FOLDER, f"{EXTRACTED}/{FOLDER}"))
+    passed = []
+    folder = datadir.find_dir(NAME, FILES, subdirs=SUBDIRS, passed_over=passed)
+    notes = [_incomplete(f, missing) for f, missing in passed]
     if folder is not None:
+        for f, missing in passed:
+            warnings.warn(f"CIFAR-10: passed over {_incomplete(f, missing, using=folder)}",
+                          stacklevel=2)
         return folder
     folder = datadir.find_dir(NAME, (ARCHIVE,))
     if folder is not None:
-        try:
-            return _from_archive(folder / ARCHIVE, md5)
-        except download.DownloadError as e:
-            raise DataNotFoundError(f"found {folder / ARCHIVE} but it is unusable: {e}. "
-                                    "Delete it and run again.") from e
+        return _from_archive(folder / ARCHIVE, md5, notes)
     url = url or os.environ.get("D2LMINI_CIFAR10_URL") or URL
     dest = datadir.cache_dir(NAME) / ARCHIVE
     try:
         download.download(url, dest, md5=md5, verify=archive.list_members, progress=True)
     except download.DownloadError as e:
+        passed_over = "".join(f"  - {note}\n" for note in notes)
         raise DataNotFoundError(
             f"CIFAR-10 not found: it is not on this machine and the download failed:\n  {e}\n"
             f"Searched:\n{datadir.searched(NAME)}\n"
-            "Fix it one of two ways:\n"
+            + (f"Passed over:\n{passed_over}" if notes else "")
+            + "Fix it one of two ways:\n"
             f"  1. on a machine with a network, download {URL}\n"
             f"     (MD5 {MD5}), copy it here and set D2LMINI_DATA_DIR to its folder\n"
             f"     (the extracted {FOLDER} folder works too);\n"
             f"  2. connect this machine to the network and run again: it downloads to "
-            f"{dest}."
+            f"{dest}.",
+            passed_over=notes,
         ) from e
-    return _from_archive(dest, md5)
+    return _from_archive(dest, md5, notes)
 
 
 @functools.lru_cache(maxsize=2)
@@ -287,22 +336,29 @@ def loaders_or_substitute(loader_cls, batch_size, resize=None, augment=False):
     """:func:`loaders` if CIFAR-10 is here, else the stand-in of :func:`substitute_arrays`.
 
     The framework-free body of the backends' ``load_data_cifar10_or_substitute``. It prints
-    one line saying which data set is used, and returns ``(train_iter, test_iter,
-    data_name)``, ``data_name`` being ``"CIFAR-10"`` or :data:`SUBSTITUTE`. Only
-    :class:`DataNotFoundError` leads to the stand-in: a ``D2LMINI_DATA_DIR`` that is not a
-    folder (:class:`FileNotFoundError`), or an archive whose checksum matched but that is
-    unsafe or incomplete (:class:`d2lmini.archive.ArchiveError`), still raises.
+    one line saying which data set is used (and, when a copy of CIFAR-10 on this machine
+    was passed over, one line for each saying why and what to do), and returns
+    ``(train_iter, test_iter, data_name)``, ``data_name`` being ``"CIFAR-10"`` or
+    :data:`SUBSTITUTE`. Only :class:`DataNotFoundError` leads to the stand-in: a
+    ``D2LMINI_DATA_DIR`` that is not a folder (:class:`FileNotFoundError`), or an archive
+    whose checksum matched but that is unsafe or incomplete
+    (:class:`d2lmini.archive.ArchiveError`), still raises.
     """
     _check(batch_size, resize)
     try:
         arrays, name, classes = load_arrays(), "CIFAR-10", CLASSES
         short = name
         print("Data: CIFAR-10 (found on this machine)")
-    except DataNotFoundError:
+    except DataNotFoundError as e:
         arrays = substitute_arrays(channels=1)
         name, classes = SUBSTITUTE, fashion_mnist.CLASSES
         short = SUBSTITUTE_SHORT
-        print(f"Data: CIFAR-10 is not on this machine, so this run uses {name}.")
+        if e.passed_over:  # it is here, but unusable: say why, or it is never fixed
+            print(f"Data: CIFAR-10 on this machine was passed over, so this run uses {name}:")
+            for note in e.passed_over:
+                print(f"  - {note}")
+        else:
+            print(f"Data: CIFAR-10 is not on this machine, so this run uses {name}.")
     train_iter, test_iter = _loaders(loader_cls, arrays, batch_size, resize, augment,
                                      name, classes, short)
     return train_iter, test_iter, name

@@ -474,7 +474,8 @@ class TestOneSearch:
         write_tree(data_dir, {k: v for k, v in files.items() if "test_batch" not in k})
         write_tree(cache_folder(isolated), files)
         monkeypatch.setenv("D2LMINI_DATA_DIR", str(data_dir))
-        assert cifar10.locate() == cache_folder(isolated) / cifar10.FOLDER
+        with pytest.warns(UserWarning, match="passed over"):  # and says so
+            assert cifar10.locate() == cache_folder(isolated) / cifar10.FOLDER
 
     def test_files_come_before_an_archive(self, isolated, monkeypatch):
         files, _ = cifar_files()
@@ -554,3 +555,86 @@ def test_backends_print_the_same_line_when_cifar_is_found(backend, tiny_cifar, c
     assert name == "CIFAR-10" and test_iter.classes == cifar10.CLASSES
     assert train_iter.augment and not test_iter.augment
     assert capsys.readouterr().out == "Data: CIFAR-10 (found on this machine)\n"
+
+
+# ---------------------------------------------------------------- why real data were passed over
+@pytest.fixture
+def offline_with_stand_in(isolated, monkeypatch):
+    """No network for CIFAR-10, and a tiny stand-in instead of the real Fashion-MNIST."""
+    monkeypatch.setenv("D2LMINI_CIFAR10_URL", "http://127.0.0.1:1/cifar-10-binary.tar.gz")
+    for var in ("D2LMINI_QUICK", "D2LMINI_MAX_EXAMPLES", "D2LMINI_MAX_TEST_EXAMPLES"):
+        monkeypatch.delenv(var, raising=False)
+    x = np.zeros((8, 32, 32, 1), np.uint8)
+    y = np.zeros(8, np.int64)
+    monkeypatch.setattr(cifar10, "substitute_arrays", lambda channels=3: (x, y, x, y))
+    return isolated
+
+
+def corrupt(data, how):
+    """The bytes of a good archive, broken the way a cache's copy can be."""
+    if how == "truncated":
+        return data[:-200]
+    data = bytearray(data)
+    data[len(data) // 2] ^= 0xFF
+    return bytes(data)
+
+
+@pytest.mark.parametrize("how", ["bad checksum", "truncated"])
+def test_corrupt_cached_archive_is_named_when_the_stand_in_is_used(offline_with_stand_in,
+                                                                  how, capsys):
+    cache = cache_folder(offline_with_stand_in)
+    cache.mkdir(parents=True)
+    good = write_archive(offline_with_stand_in / "good.tar.gz", cifar_files()[0])
+    (cache / cifar10.ARCHIVE).write_bytes(corrupt(good.read_bytes(), how))
+    digest = md5(cache / cifar10.ARCHIVE)
+    _, _, name = cifar10.loaders_or_substitute(_FakeLoader, 4)
+    out = capsys.readouterr().out
+    assert name == cifar10.SUBSTITUTE
+    assert "is not on this machine" not in out  # it is, but unusable
+    assert f"{cache / cifar10.ARCHIVE} has MD5 {digest}, expected {cifar10.MD5}" in out
+    assert "Delete it and run again" in out and "put the official" in out
+    # loaders(), with no stand-in, raises the same reason in one line
+    cifar10.load_arrays.cache_clear()
+    with pytest.raises(cifar10.DataNotFoundError, match=f"has MD5 {digest}, expected") as info:
+        cifar10.loaders(_FakeLoader, 4)
+    assert "\n" not in str(info.value)
+
+
+def test_extracted_folder_missing_a_batch_is_named(offline_with_stand_in, capsys):
+    folder = cache_folder(offline_with_stand_in) / cifar10.EXTRACTED / cifar10.FOLDER
+    files = cifar_files()[0]
+    write_tree(folder.parent, {k: v for k, v in files.items() if "test_batch" not in k})
+    _, _, name = cifar10.loaders_or_substitute(_FakeLoader, 4)
+    out = capsys.readouterr().out
+    assert name == cifar10.SUBSTITUTE
+    assert f"{folder}: it lacks test_batch.bin (5 of the 6 batch files are there)" in out
+    assert f"Delete {folder.parent} and run again" in out
+    with pytest.raises(cifar10.DataNotFoundError, match=r"lacks test_batch.bin") as info:
+        cifar10.locate()
+    assert "download failed" in str(info.value)  # and the reason the download gave
+
+
+def test_extracted_folder_missing_a_batch_beside_a_good_archive(isolated):
+    files = cifar_files()[0]
+    cache = cache_folder(isolated)
+    good = write_archive(isolated / "good.tar.gz", files)
+    write_tree(cache, {cifar10.ARCHIVE: good.read_bytes()})
+    extracted = cache / cifar10.EXTRACTED
+    write_tree(extracted, {k: v for k, v in files.items() if "data_batch_2" not in k})
+    with pytest.raises(cifar10.DataNotFoundError,
+                       match=rf"lacks data_batch_2.bin .*Delete {extracted} and run again"):
+        cifar10.locate(url="http://127.0.0.1:1/x.tar.gz", md5=md5(good))
+    shutil.rmtree(extracted)  # what the message says to do
+    assert cifar10.locate(url="http://127.0.0.1:1/x.tar.gz", md5=md5(good)) == \
+        extracted / cifar10.FOLDER
+
+
+def test_incomplete_data_dir_is_named_when_another_copy_is_used(isolated, monkeypatch):
+    files, _ = cifar_files()
+    data_dir = isolated / "data"
+    write_tree(data_dir, {k: v for k, v in files.items() if "test_batch" not in k})
+    write_tree(cache_folder(isolated), files)
+    monkeypatch.setenv("D2LMINI_DATA_DIR", str(data_dir))
+    with pytest.warns(UserWarning, match=rf"passed over {data_dir / cifar10.FOLDER}: it lacks "
+                                         r"test_batch.bin.*using .*cache"):
+        assert cifar10.locate() == cache_folder(isolated) / cifar10.FOLDER
