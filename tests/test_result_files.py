@@ -52,7 +52,8 @@ def test_a_value_json_cannot_hold_is_named_with_its_type(tmp_path):
 
 def test_saving_to_a_folder_says_to_give_a_file_path(tmp_path):
     r = run()
-    with pytest.raises(IsADirectoryError, match=r"folder.*file path such as 'results/run.json'") as info:
+    with pytest.raises(IsADirectoryError,
+                       match=r"folder.*file path such as 'results/run.json'") as info:
         r.save(tmp_path)
     assert isinstance(info.value.__cause__, OSError)
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no temporary file left
