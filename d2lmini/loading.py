@@ -80,6 +80,31 @@ def prepare_tokens(loader, tokens, labels, resize=None):
     loader.image_size = (1, loader.sequence_length)
     return tokens
 
+def fingerprint(loader, images, labels, shuffle):
+    """What identifies the examples a loader serves, for a checkpoint
+    (:func:`d2lmini.checkpoint.data_fingerprint`): a hash of the ``images`` (or token ids)
+    and ``labels`` arrays, the seed of their order, shuffling, the image size and the kind
+    of loader. Two budgets that keep other examples, or another ``D2LMINI_SEED``'s
+    subsample, differ in ``"examples"``.
+
+    >>> class Loader: seed, image_size = 0, (28, 28)
+    >>> a = fingerprint(Loader(), np.zeros((2, 28, 28), np.uint8), np.array([0, 1]), True)
+    >>> b = fingerprint(Loader(), np.zeros((2, 28, 28), np.uint8), np.array([1, 0]), True)
+    >>> a["examples"] == b["examples"], a["seed"], a["image_size"]
+    (False, 0, [28, 28])
+    """
+    import hashlib
+    digest = hashlib.sha256()
+    for array in (images, labels):
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(array.data)
+    size = getattr(loader, "image_size", None)
+    return {"examples": digest.hexdigest()[:16], "seed": getattr(loader, "seed", None),
+            "shuffle": bool(shuffle), "image_size": None if size is None else list(size),
+            "loader": type(loader).__name__}
+
+
 class PassCounter:
     """The epoch count of a shuffled loader. A loader sets ``self._passes = [0]`` once; the
     copies that its ``on(device)`` makes share that list, hence the count."""

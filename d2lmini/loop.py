@@ -14,12 +14,15 @@ PyTorch and TensorFlow:
 * the result (:class:`~d2lmini.training.TrainResult`) is built and its summary printed.
 """
 import dataclasses
+import errno
 import time
+import warnings
 from typing import Callable
 
 from . import checkpoint as checkpoints
 from . import config
-from .training import NonFiniteLossError, Progress, TrainResult, first_nonfinite
+from .training import (NonFiniteLossError, Progress, TrainResult, caller_stacklevel,
+                       first_nonfinite)
 
 # How many steps may pass between two looks at the loss values: each look waits for the
 # device, so we look rarely (on a GPU, reading every step's loss would stall the pipeline).
@@ -27,6 +30,9 @@ CHECK_EVERY = 50
 # ... but at least this often, so that a slow step (a large network on a CPU takes seconds)
 # does not leave the progress bar still for minutes.
 CHECK_SECONDS = 10.0
+# A loss this many times its first value is diverging, even while it stays finite (a
+# learning rate of 1e6 took LeNet's loss to 1e21 without a NaN).
+GROWTH_WARNING = 1000.0
 
 
 @dataclasses.dataclass
@@ -58,6 +64,9 @@ class StepWatch:
     progress display a point. Looks happen every :data:`CHECK_EVERY` steps or
     :data:`CHECK_SECONDS` seconds, whichever comes first, at each point of the plot, and at
     the end of the epoch; a look made for the time moves the progress bar, not the plot.
+    A loss that grows to :data:`GROWTH_WARNING` times the first one looked at gives one
+    ``RuntimeWarning``: training diverges even where no value is NaN yet. ``first`` is a
+    dict shared by the watches of one run (its ``"loss"`` is that first value).
 
     >>> watch = StepWatch(Progress(1, 3, enabled=False), epoch=0, step=0, read=list)
     >>> for i, loss in enumerate([2.3, 2.1, float("nan")]):
@@ -68,10 +77,11 @@ class StepWatch:
     """
 
     def __init__(self, progress, epoch, step, read, check_every=CHECK_EVERY,
-                 check_seconds=CHECK_SECONDS):
+                 check_seconds=CHECK_SECONDS, first=None):
         self.progress, self.epoch, self.step, self.read = progress, epoch, step, read
         self.check_every, self.check_seconds, self.window = check_every, check_seconds, []
         self.last_look = time.monotonic()
+        self.first = {} if first is None else first
 
     def after_step(self, i, loss, loss_sum, correct, n):
         """Note step ``i`` (0-based, in this epoch) and its loss (a 0-d tensor).
@@ -86,15 +96,31 @@ class StepWatch:
             (i + 1) % self.progress.batches_per_point() == 0
         late = time.monotonic() - self.last_look >= self.check_seconds
         if point or late or len(self.window) >= self.check_every:
-            bad = first_nonfinite(self.read(self.window), self.step - len(self.window) + 1)
+            losses = self.read(self.window)
+            bad = first_nonfinite(losses, self.step - len(self.window) + 1)
             if bad is not None:
                 raise NonFiniteLossError(
                     f"the training loss became {bad[1]} at step {bad[0]}: training stopped. "
                     "The learning rate is probably too high for this network (try dividing "
-                    "it by 10), or the input holds NaNs.")
+                    "it by 10), or the input holds NaNs, or labels lie outside 0 to the "
+                    "number of outputs - 1.")
+            self._watch_growth(losses)
             self.window, self.last_look = [], time.monotonic()
             self.progress.batch(self.epoch, i, float(loss_sum) / n, int(correct) / n,
                                 plot=point)
+
+    def _watch_growth(self, losses):
+        """Warn once if a loss has grown to :data:`GROWTH_WARNING` times the first one."""
+        if not losses or self.first.get("warned"):
+            return
+        start = self.first.setdefault("loss", losses[0])
+        worst = max(losses)
+        if start > 0 and worst >= GROWTH_WARNING * start:
+            self.first["warned"] = True
+            warnings.warn(f"the training loss grew from {start:.3g} to {worst:.3g} by step "
+                          f"{self.step}: training is diverging. The learning rate is "
+                          "probably too high for this network (try dividing it by 10)",
+                          RuntimeWarning, stacklevel=caller_stacklevel())
 
 
 def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device, settings,
@@ -117,12 +143,17 @@ def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device,
         For the result: ``"pytorch"`` or ``"tensorflow"``, and where it ran.
     settings : dict
         ``shapes`` (weight shapes), ``precision`` (the dtype name), ``architecture``
-        (a fingerprint) and ``optimizer`` (its name, default ``"sgd"``): what a checkpoint
-        must match to be resumed.
+        (a fingerprint), ``code`` (:func:`~d2lmini.checkpoint.code_fingerprints`) and
+        ``optimizer`` (its name, default ``"sgd"``): what a checkpoint must match to be
+        resumed, with the seed (``extra["seed"]``) and the training data
+        (:func:`~d2lmini.checkpoint.data_fingerprint`).
     precision_note : str
         How the run computed, in words: the result's ``extra["precision"]``.
     checkpoint : str or path, optional
-        Resumed if it exists, written after every epoch; ignored in quick mode.
+        Resumed if it exists (and written by this same run: see
+        :func:`~d2lmini.checkpoint.check_compatible`), written after every epoch, locked
+        while the run goes on (:class:`~d2lmini.checkpoint.RunLock`); ignored in quick
+        mode.
     verbose : bool
         Progress display and summary line.
     show_precision : bool
@@ -138,24 +169,48 @@ def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device,
     budget = config.budget()
     epochs = budget.cap_epochs(num_epochs)
     num_batches = len(train_iter)
+    ckpt_path = _resume_path(checkpoint, verbose)
+    seed = (extra or {}).get("seed")
     record = checkpoints.new_record(
         lr, getattr(train_iter, "batch_size", None), getattr(train_iter, "num_examples", None),
         settings["shapes"], settings["precision"], settings["architecture"],
-        settings.get("optimizer", "sgd"))
-    ckpt_path = _resume_path(checkpoint, verbose)
-    if ckpt_path is not None and ckpt_path.exists():
-        record = _resume(steps, ckpt_path, record, train_iter)
-        if verbose:
-            print(f"resuming from {ckpt_path.name}: {record['epochs_done']} of {epochs} "
-                  "epochs done")
+        settings.get("optimizer", "sgd"), seed=seed, code=settings.get("code"),
+        # hashing the examples takes a fraction of a second: only a checkpoint needs it
+        data=None if ckpt_path is None else checkpoints.data_fingerprint(train_iter))
+    with checkpoints.RunLock(ckpt_path) if ckpt_path is not None else _no_lock():
+        if ckpt_path is not None:
+            checkpoints.check_writable(ckpt_path)
+            if ckpt_path.exists():
+                record = _resume(steps, ckpt_path, record, train_iter, epochs, num_epochs)
+                if verbose:
+                    print(f"resuming from {ckpt_path.name}: {record['epochs_done']} of "
+                          f"{epochs} epochs done")
+        return _fit(steps, net, train_iter, test_iter, num_epochs, lr, epochs, record,
+                    ckpt_path, budget, framework=framework, device=device,
+                    precision_note=precision_note, verbose=verbose,
+                    show_precision=show_precision, extra=extra, batch_shape=batch_shape)
+
+
+class _no_lock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _fit(steps, net, train_iter, test_iter, num_epochs, lr, epochs, record, ckpt_path, budget,
+         *, framework, device, precision_note, verbose, show_precision, extra, batch_shape):
+    """The epochs of :func:`fit` after its checkpoint was resumed (or not)."""
+    num_batches = len(train_iter)
     first_epoch = record["epochs_done"]
     progress = Progress(epochs, num_batches, enabled=verbose)
     _replay(progress, record, min(first_epoch, epochs), num_batches)
-    epoch_seconds = []
+    epoch_seconds, first = [], {}
     try:
         for epoch in range(first_epoch, epochs):
             tic = time.perf_counter()
-            watch = StepWatch(progress, epoch, record["step"], steps.read_losses)
+            watch = StepWatch(progress, epoch, record["step"], steps.read_losses, first=first)
             train_loss, train_acc, n = steps.train_epoch(watch)
             train_seconds = time.perf_counter() - tic
             test_acc = steps.evaluate()
@@ -165,7 +220,7 @@ def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device,
                 record["train_seconds"] + train_seconds, record["seen"] + n, watch.step,
                 getattr(train_iter, "epoch", None), progress.points)
             if ckpt_path is not None:
-                steps.save(ckpt_path, record)
+                _save(steps, ckpt_path, record)
             progress.epoch(epoch, test_acc)
     finally:
         progress.close()
@@ -185,7 +240,21 @@ def _resume_path(checkpoint, verbose):
     return None if checkpoint is None else checkpoints.resolve_path(checkpoint)
 
 
-def _resume(steps, path, record, train_iter):
+def _save(steps, path, record):
+    """Write the checkpoint; a failed write (a full disk) says that the previous one holds."""
+    try:
+        steps.save(path, record)
+    except OSError as e:
+        done = record["epochs_done"] - 1
+        before = (f"the previous checkpoint (after epoch {done}) is intact" if path.exists()
+                  else "no earlier checkpoint was written")
+        full = " The disk is full: free some space" if e.errno == errno.ENOSPC else " Fix it"
+        raise OSError(e.errno, f"could not write the checkpoint {path} after epoch "
+                      f"{record['epochs_done']} ({e.strerror or e}); {before}.{full}, or pass "
+                      "another checkpoint path, then run the cell again to resume") from e
+
+
+def _resume(steps, path, record, train_iter, epochs, num_epochs):
     """Load the checkpoint at ``path`` into the model and optimizer; return its record."""
     try:
         saved, restore = steps.load(path)
@@ -193,6 +262,7 @@ def _resume(steps, path, record, train_iter):
         raise ValueError(f"cannot read the checkpoint {path} ({e}); delete it or pass "
                          "another checkpoint path") from e
     checkpoints.check_compatible(saved, record["settings"], path)
+    checkpoints.check_epochs(saved, epochs, num_epochs, path)
     restore()
     if saved.get("loader_epoch") is not None and hasattr(train_iter, "epoch"):
         train_iter.epoch = saved["loader_epoch"]  # the next epoch sees the order it would have

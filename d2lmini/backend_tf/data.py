@@ -92,6 +92,16 @@ class ArrayLoader(loading.PassCounter, tf.data.Dataset):
     def __len__(self):
         return math.ceil(self.num_examples / self.batch_size)
 
+    @property
+    def labels(self):
+        """All the labels, int32 array of shape (N,)."""
+        return self._labels.numpy()
+
+    def fingerprint(self):
+        """What identifies the examples this loader serves, for a checkpoint
+        (:func:`d2lmini.loading.fingerprint`)."""
+        return loading.fingerprint(self, self._images.numpy(), self.labels, self.shuffles)
+
     def on(self, device):
         """A loader sharing this one's data and epoch count that makes its batches on
         ``device`` (e.g. '/GPU:0')."""

@@ -63,6 +63,12 @@ class ArrayLoader(loading.PassCounter):
     def __len__(self):
         return math.ceil(self.num_examples / self.batch_size)
 
+    def fingerprint(self):
+        """What identifies the examples this loader serves, for a checkpoint
+        (:func:`d2lmini.loading.fingerprint`)."""
+        return loading.fingerprint(self, self.images.cpu().numpy(), self.labels.cpu().numpy(),
+                                   self.shuffle)
+
     def on(self, device):
         """A loader sharing this one's data and epoch count that makes its batches on
         ``device``."""
