@@ -279,6 +279,52 @@ def failed_rank(report):
     return (int(rank.group(1)) if rank else None, int(code.group(1)) if code else None)
 
 
+def failures(report):
+    """``{rank: exit code}`` of every failed worker in a ``torchrun`` error report: the
+    root cause and the others it lists (empty when there is no report).
+
+    >>> failures('''Failures:
+    ... [1]:
+    ...   rank      : 0 (local_rank: 0)
+    ...   exitcode  : -15 (pid: 4241)
+    ... Root Cause (first observed failure):
+    ... [0]:
+    ...   rank      : 1 (local_rank: 1)
+    ...   exitcode  : 1 (pid: 4242)''')
+    {0: -15, 1: 1}
+    """
+    start = report.rfind("Failures:")  # the report comes last; workers' lines before it
+    block = report[start:] if start >= 0 else report[report.rfind("Root Cause"):]
+    pairs = re.finditer(r"^\s*rank\s*:\s*(\d+).*?^\s*exitcode\s*:\s*(-?\d+)", block,
+                        re.M | re.S)
+    return {int(m.group(1)): int(m.group(2)) for m in pairs}
+
+
+def first_failure(codes, written=None, reported=None):
+    """The rank of the worker that failed first, of ``codes`` (``{rank: exit code}`` of
+    the workers that failed); None when there is none.
+
+    One failure brings down the others: a worker waiting in an all-reduce for the failed
+    one gets a "connection closed" error a moment later, and the launcher stops the rest
+    with SIGTERM (exit code -15). So a worker stopped by SIGTERM counts only when no other
+    failed, and among the others the one whose error output was last written earliest
+    (``written``: ``{rank: time}``) failed first: the others wrote theirs after it. Equal
+    or unknown times go to ``reported`` (``torchrun``'s root cause: the first failure it
+    saw, to the second), then to the lowest rank.
+
+    >>> first_failure({0: 1, 1: 1}, written={0: 12.5, 1: 12.1}, reported=0)
+    1
+    >>> first_failure({0: -15, 1: 1})  # stopped after rank 1 failed
+    1
+    """
+    if not codes:
+        return None
+    stopped = -15  # -SIGTERM, as exit codes give a signal (a constant: no signal on Windows)
+    candidates = [r for r, code in codes.items() if code != stopped] or list(codes)
+    written = written or {}
+    return min(candidates, key=lambda r: (written.get(r, float("inf")), r != reported, r))
+
+
 class LaunchError(RuntimeError):
     """A launch of worker processes that failed or ran out of time.
 
@@ -315,19 +361,85 @@ def worker_env(nproc, threads=None, environ=None):
 def stop_session(process, grace=5.0):
     """Stop ``process`` (started with ``start_new_session=True``) and every process it
     started: SIGTERM, then SIGKILL after ``grace`` seconds. Returns what
-    ``process.communicate()`` returns, or None when its output is not piped."""
+    ``process.communicate()`` returns, or None when its output is not piped.
+
+    The processes it started may have sessions of their own (``torchrun`` starts each
+    worker in one): every process group below ``process`` is signalled, and this returns
+    once all of them are gone, or after the SIGKILL.
+    """
     import signal
     import subprocess
+    import time
+    groups, result = {process.pid}, None
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
+        if process.poll() is None:  # its children, found while it still is their parent
+            groups |= descendant_groups(process.pid)
+        groups.discard(os.getpgrp())  # never this process's own group
+        for group in groups:
+            try:
+                os.killpg(group, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+        deadline = time.monotonic() + grace
+        if result is None:
+            try:
+                result = process.communicate(timeout=grace)
+            except subprocess.TimeoutExpired:
+                continue
+        while time.monotonic() < deadline and any(_exists(g) for g in groups):
+            time.sleep(0.05)
+        if not any(_exists(g) for g in groups):
             break
-        try:
-            return process.communicate(timeout=grace)
-        except subprocess.TimeoutExpired:
-            continue
-    return process.communicate()
+    return result if result is not None else process.communicate()
+
+
+def _exists(group):
+    """Whether process group ``group`` still has a process (a zombie counts)."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, but is not ours
+        return True
+    return True
+
+
+def descendant_groups(pid):
+    """The process groups of every process below ``pid`` (its children, theirs, ...), as
+    ``/proc`` (Linux) or ``ps`` lists them; empty where neither is available."""
+    children = {}
+    for child, parent, group in _process_table():
+        children.setdefault(parent, []).append((child, group))
+    groups, todo, seen = set(), [pid], {pid}
+    while todo:
+        for child, group in children.get(todo.pop(), []):
+            if child not in seen:
+                seen.add(child)
+                groups.add(group)
+                todo.append(child)
+    return groups
+
+
+def _process_table():
+    """``[(pid, parent pid, process group)]`` of this machine's processes."""
+    import subprocess
+    if os.path.isdir("/proc"):
+        rows = []
+        for name in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{name}/stat") as f:  # "pid (name) state ppid pgrp ..."
+                    fields = f.read().rsplit(")", 1)[1].split()
+                rows.append((int(name), int(fields[1]), int(fields[2])))
+            except (OSError, IndexError, ValueError):
+                pass  # ended meanwhile
+        return rows
+    try:
+        listing = subprocess.run(["ps", "-A", "-o", "pid=", "-o", "ppid=", "-o", "pgid="],
+                                 capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [tuple(map(int, line.split())) for line in listing.splitlines()
+            if len(line.split()) == 3 and line.replace(" ", "").isdigit()]
 
 
 def tail(text, lines=15):

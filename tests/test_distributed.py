@@ -12,9 +12,11 @@ one of a single example, which leaves the second worker an empty part.
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -129,10 +131,20 @@ def tiny_cnn():
 if sys.argv[2] == "die" and os.environ["RANK"] == "1":
     raise SystemExit("rank 1 gives up")
 if sys.argv[2] == "hang" and os.environ["RANK"] == "1":
+    open(str(sys.argv[1]) + ".hanging", "w").close()  # the test knows the workers run
     import time; time.sleep(600)
 X, y = arrays()
 loaders = lambda: (d2l.ArrayLoader(X, y, {BATCH}, shuffle=True, seed=0),
                    d2l.ArrayLoader(X[:100], y[:100], {BATCH}))
+if sys.argv[2] == "fail":  # rank 1's network fails at its second step, rank 0's does not
+    net = tiny_cnn()
+    def fail(module, inputs, calls=[]):
+        calls.append(1)
+        if os.environ["RANK"] == "1" and len(calls) == 2:
+            raise ValueError("rank 1 trips over example 4711")
+    net[0].register_forward_pre_hook(fail)
+    d2l.train_parallel(net, *loaders(), 1, {LR}, seed=0)
+    raise SystemExit
 if sys.argv[2] == "resume":  # argv[3]: a checkpoint of train_ch6 after one epoch
     import torch.distributed as dist
     dist.init_process_group("gloo")  # one group for the three runs
@@ -236,6 +248,59 @@ def test_a_dying_worker_fails_the_launch_with_its_rank(framework, worker, tf_wor
     assert time.monotonic() - tic < 60
 
 
+def test_the_failing_workers_traceback_is_shown_not_rank_0s(worker, tmp_path):
+    """Rank 0 fails too, as a consequence (its all-reduce loses rank 1), and prints the
+    longer traceback, last: the message shows rank 1's error all the same."""
+    pytest.importorskip("torch")
+    from d2lmini import torch as d2l
+    with pytest.raises(d2l.LaunchError, match="worker rank 1 of 2 failed first") as err:
+        d2l.launch(worker, nproc=2, args=[tmp_path / "x.pt", "fail"], timeout=60)
+    assert "ValueError: rank 1 trips over example 4711" in str(err.value)
+    assert "Connection closed" not in str(err.value)  # rank 0's error, not the cause
+    assert "rank 1 trips over example 4711" in err.value.output  # everything is kept
+
+
+def _launched(script):
+    """The live processes of a launch of ``script``: the launcher's and the workers'
+    command lines name it (a zombie's is empty)."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if str(script).encode() in f.read():
+                    pids.append(int(pid))
+        except OSError:
+            pass
+    return pids
+
+
+@pytest.mark.parametrize("framework", ["torch", "tensorflow"])
+def test_an_interrupted_launch_leaves_no_process(framework, worker, tf_worker, tmp_path):
+    """Jupyter's Interrupt: SIGINT to the kernel, a KeyboardInterrupt in ``launch``."""
+    pytest.importorskip(framework)
+    if not os.path.isdir("/proc"):
+        pytest.skip("reads the processes from /proc")
+    d2l = __import__(f"d2lmini.{framework}", fromlist=["launch"])
+    script = worker if framework == "torch" else tf_worker
+    marker = tmp_path / "x.hanging"  # rank 1 writes it, then sleeps
+
+    def interrupt():
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            d2l.launch(script, nproc=2, args=[tmp_path / "x", "hang"], timeout=120)
+        assert marker.exists()  # the workers ran when the interrupt came
+        assert not _launched(script), "processes of the launch still run"
+    finally:  # whatever the outcome, nothing of this test outlives it
+        for pid in _launched(script):
+            os.kill(pid, signal.SIGKILL)
+
+
 def test_a_stuck_worker_is_stopped_at_the_timeout(worker, tmp_path):
     pytest.importorskip("torch")
     from d2lmini import torch as d2l
@@ -244,14 +309,7 @@ def test_a_stuck_worker_is_stopped_at_the_timeout(worker, tmp_path):
         d2l.launch(worker, nproc=2, args=[tmp_path / "x.pt", "hang"], timeout=12)
     assert time.monotonic() - tic < 12 + 15  # the timeout, then at most two grace periods
     time.sleep(1)
-    left = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if str(worker).encode() in f.read():
-                    left.append(pid)
-        except OSError:
-            pass
+    left = _launched(worker)
     assert not left, f"processes of the launch still run: {left}"
 
 
@@ -390,6 +448,9 @@ TF_WORKER = """
 import json, os, sys
 if sys.argv[2] == "die" and json.loads(os.environ["TF_CONFIG"])["task"]["index"] == 1:
     raise SystemExit("rank 1 gives up")
+if sys.argv[2] == "hang" and json.loads(os.environ["TF_CONFIG"])["task"]["index"] == 1:
+    open(str(sys.argv[1]) + ".hanging", "w").close()
+    import time; time.sleep(600)
 import tensorflow as tf
 strategy = tf.distribute.MultiWorkerMirroredStrategy()  # first: it sets up the collectives
 import keras

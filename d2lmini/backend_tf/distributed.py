@@ -357,8 +357,10 @@ def launch(script, nproc=2, args=(), timeout=600, threads=None):
     ports, and its own index. On several machines, start the same script on each with a
     ``TF_CONFIG`` that lists the machines' addresses instead. When a worker fails, the
     others are stopped (they would wait for it forever) and :class:`LaunchError` names
-    the worker that failed first and its exit code; a launch still running after
-    ``timeout`` seconds is stopped and raises :class:`LaunchError` too.
+    the worker that failed first and its exit code, and shows the end of that worker's
+    error output; a launch still running after ``timeout`` seconds is stopped and raises
+    :class:`LaunchError` too. An interrupted launch (a ``KeyboardInterrupt``, which is
+    Jupyter's Interrupt, or any other exception) stops them all before the exception goes on.
 
     Parameters
     ----------
@@ -388,7 +390,7 @@ def launch(script, nproc=2, args=(), timeout=600, threads=None):
             logs.append((tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")))
             processes.append(subprocess.Popen(command, stdout=logs[-1][0], stderr=logs[-1][1],
                                               text=True, env=env, start_new_session=True))
-        failure = _watch(processes, timeout)
+        failure = _watch(processes, timeout, [err for _, err in logs])
     finally:
         for process in processes:  # the others, once one failed or the time is up
             if process.poll() is None:
@@ -421,15 +423,19 @@ def _free_ports(n):
             s.close()
 
 
-def _watch(processes, timeout):
+def _watch(processes, timeout, errors):
     """Wait for ``processes``: None when all ended well, ``(rank, exit code)`` of the first
-    that failed, or "timeout"."""
+    that failed, or "timeout". Of several found failed at once, the first is the one whose
+    error output (the files ``errors``) was last written earliest
+    (:func:`d2lmini.distributed.first_failure`)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         codes = [p.poll() for p in processes]
-        for rank, code in enumerate(codes):
-            if code not in (None, 0):
-                return rank, code
+        failed = {rank: code for rank, code in enumerate(codes) if code not in (None, 0)}
+        if failed:
+            written = {rank: os.fstat(errors[rank].fileno()).st_mtime_ns for rank in failed}
+            rank = distributed.first_failure(failed, written)
+            return rank, failed[rank]
         if all(code == 0 for code in codes):
             return None
         time.sleep(0.05)

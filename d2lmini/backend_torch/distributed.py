@@ -11,10 +11,12 @@ global batch (:class:`ShardedLoader`), and ``DistributedDataParallel`` averages 
 gradients over the processes during the backward pass (an all-reduce, by gloo on CPUs and
 NCCL on GPUs). Communication is PyTorch's own; nothing here sends a tensor.
 """
+import glob
 import os
 import re
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import torch
@@ -305,14 +307,18 @@ def _gather(state, device):
 
 def launch(script, nproc=2, args=(), timeout=600, threads=None):
     """Run ``script`` in ``nproc`` processes on this machine with ``torchrun``; return the
-    finished process (``subprocess.CompletedProcess``: ``.stdout``, ``.stderr``).
+    finished run (``subprocess.CompletedProcess``: ``.stdout`` and ``.stderr`` hold the
+    workers' output, worker 0's first, then ``torchrun``'s own).
 
     The command is ``python -m torch.distributed.run --standalone --nproc_per_node=nproc
     script *args``: ``--standalone`` starts the rendezvous on a free local port, so
     several launches can run side by side. When a worker fails, ``torchrun`` stops the
     others; :class:`LaunchError` then names the worker that failed first and its exit
-    code. A launch still running after ``timeout`` seconds (a worker stuck, say) is
-    stopped, all its processes with it, and raises :class:`LaunchError` too.
+    code, and shows the end of that worker's error output (not that of the others, which
+    fail in turn when it is gone). A launch still running after ``timeout`` seconds (a
+    worker stuck, say) is stopped, all its processes with it, and raises
+    :class:`LaunchError` too. An interrupted launch (a ``KeyboardInterrupt``, which is
+    Jupyter's Interrupt, or any other exception) stops them all before the exception goes on.
 
     Parameters
     ----------
@@ -330,28 +336,76 @@ def launch(script, nproc=2, args=(), timeout=600, threads=None):
     """
     nproc = distributed.check_launch(script, nproc, timeout)
     env = distributed.worker_env(nproc, threads)
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-               f"--nproc_per_node={nproc}", str(script), *map(str, args)]
-    # A session of its own: on a timeout, torchrun and all its workers are stopped together.
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env, start_new_session=True)
-    try:
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        out, err = distributed.stop_session(process)
-        raise LaunchError(f"{os.path.basename(script)} did not finish within {timeout} s "
-                          f"with {nproc} processes; they were stopped. Last output:\n"
-                          f"{distributed.tail(out + err)}", output=out + err) from None
+    with tempfile.TemporaryDirectory(prefix="d2lmini-torchrun-") as logs:
+        # Each worker's output in files of its own (--redirects 3): a failure can show the
+        # failing worker's traceback, not the one another worker printed after it.
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                   f"--nproc_per_node={nproc}", f"--log-dir={logs}", "--redirects=3",
+                   str(script), *map(str, args)]
+        # A session of its own: on a timeout or an interrupt, torchrun and all its workers
+        # are stopped together.
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, env=env, start_new_session=True)
+        try:
+            out, err = process.communicate(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            out, err = distributed.stop_session(process)
+            timed_out = True
+        except BaseException:  # KeyboardInterrupt and the like: no worker outlives the call
+            distributed.stop_session(process)
+            raise
+        workers = _worker_logs(logs, nproc)
+    output = "".join(o for o, _, _ in workers) + out, "".join(e for _, e, _ in workers) + err
+    name = os.path.basename(script)
+    if timed_out:
+        raise LaunchError(f"{name} did not finish within {timeout} s with {nproc} processes; "
+                          f"they were stopped. Last output:\n{distributed.tail(''.join(output))}",
+                          output="".join(output))
     if process.returncode != 0:
-        rank, code = distributed.failed_rank(err)
-        who = (f"worker rank {rank} of {nproc} failed first with exit code {code}"
-               if rank is not None else f"torchrun exited with code {process.returncode}")
-        raise LaunchError(f"{os.path.basename(script)}: {who}; torchrun stopped the others. "
-                          f"The workers' error output ends:\n"
-                          f"{distributed.tail(_worker_lines(err))}", rank=rank,
-                          exit_code=code if rank is not None else process.returncode,
-                          output=out + err)
-    return subprocess.CompletedProcess(command, 0, out, err)
+        codes = distributed.failures(err)
+        rank = distributed.first_failure(
+            codes, {r: w for r, (_, _, w) in enumerate(workers) if w is not None},
+            distributed.failed_rank(err)[0])
+        if rank is None:
+            raise LaunchError(f"{name}: torchrun exited with code {process.returncode}. Its "
+                              f"error output ends:\n{distributed.tail(_worker_lines(output[1]))}",
+                              exit_code=process.returncode, output="".join(output))
+        own = workers[rank][1] if rank < len(workers) else ""
+        shown = (f"Its error output ends:\n{distributed.tail(own)}" if own.strip() else
+                 f"The workers' error output ends:\n{distributed.tail(_worker_lines(output[1]))}")
+        raise LaunchError(f"{name}: worker rank {rank} of {nproc} failed first with exit code "
+                          f"{codes[rank]}; torchrun stopped the others. {shown}", rank=rank,
+                          exit_code=codes[rank], output="".join(output))
+    return subprocess.CompletedProcess(command, 0, *output)
+
+
+def _worker_logs(folder, nproc):
+    """``[(stdout, stderr, time stderr was last written)]`` of each local rank, read from
+    ``torchrun``'s log folder (``.../attempt_0/<local rank>/stderr.log``); empty texts and
+    None where a worker has no files (it did not start, or this platform's ``torchrun``
+    does not redirect)."""
+    found = {}
+    for path in sorted(glob.glob(os.path.join(folder, "**", "stderr.log"), recursive=True)):
+        rank = os.path.basename(os.path.dirname(path))
+        if rank.isdigit():  # the last attempt wins (sorted: attempt_0, attempt_1, ...)
+            found[int(rank)] = os.path.dirname(path)
+    workers = []
+    for rank in range(nproc):
+        texts, written = ["", ""], None
+        if rank in found:
+            for i, stream in enumerate(("stdout", "stderr")):
+                path = os.path.join(found[rank], f"{stream}.log")
+                try:
+                    with open(path, errors="replace") as f:
+                        texts[i] = f.read()
+                    if stream == "stderr":
+                        written = os.stat(path).st_mtime_ns
+                except OSError:
+                    pass
+        workers.append((*texts, written))
+    return workers
+
 
 def _worker_lines(err):
     """The workers' part of ``torchrun``'s stderr: its own log lines (``W1202 12:00:00.1
