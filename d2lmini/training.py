@@ -378,9 +378,31 @@ def first_nonfinite(losses, first_step):
     return None
 
 
+def plain_number(value):
+    """``value`` as a Python number when it is a NumPy number, a 0-d array or a 0-d tensor
+    (of any framework); anything else is returned unchanged.
+
+    >>> import numpy as np
+    >>> plain_number(np.float32(0.5)), plain_number(np.array(3)), plain_number("3")
+    (0.5, 3, '3')
+    """
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    shape = getattr(value, "shape", None)
+    if shape is None or tuple(shape) != ():
+        return value
+    for method in ("item", "numpy"):  # NumPy and PyTorch: item(); TensorFlow: numpy()
+        convert = getattr(value, method, None)
+        if callable(convert):
+            value = convert()
+            return value.item() if hasattr(value, "item") else value
+    return value
+
+
 def resolve_seed(seed):
     """The seed ``train_ch6`` draws its initial weights with: ``seed``, or ``D2LMINI_SEED``
-    (default 0) when it is None.
+    (default 0) when it is None. NumPy integers and 0-d integer tensors are accepted; the
+    range is the one every framework accepts, 0 to 2**32 - 1.
 
     >>> resolve_seed(3)
     3
@@ -388,23 +410,184 @@ def resolve_seed(seed):
     Traceback (most recent call last):
     ...
     ValueError: seed must be an int such as 0, or None for D2LMINI_SEED; got '3'
+    >>> resolve_seed(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed=-1 is outside 0 to 4294967295 (2**32 - 1), the seeds both frameworks accept
     """
     from . import config
     if seed is None:
         return config.seed()
+    seed = plain_number(seed)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed must be an int such as 0, or None for D2LMINI_SEED; got {seed!r}")
+    if seed not in config.SEED_RANGE:
+        raise ValueError(f"seed={seed} is outside 0 to {config.SEED_RANGE.stop - 1} (2**32 - 1), "
+                         "the seeds both frameworks accept")
     return seed
 
 
 def check_training_args(num_epochs, lr, optimizer="sgd"):
     """Raise ``ValueError`` unless ``num_epochs`` is a positive int, ``lr`` positive and
-    ``optimizer`` one of :data:`OPTIMIZERS`."""
+    ``optimizer`` one of :data:`OPTIMIZERS`; return ``(num_epochs, lr)`` as Python numbers
+    (NumPy numbers and 0-d tensors are accepted, as a notebook's ``np.float32(0.1)`` or
+    ``torch.tensor(0.1)`` would give them).
+
+    >>> import numpy as np
+    >>> check_training_args(np.int64(10), np.float32(0.5))
+    (10, 0.5)
+    """
+    num_epochs, lr = plain_number(num_epochs), plain_number(lr)
+    if isinstance(num_epochs, float) and num_epochs.is_integer() and num_epochs > 0:
+        raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}: write "
+                         f"{int(num_epochs)}")
     if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs <= 0:
         raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0 \
+            or not math.isfinite(lr):
         raise ValueError(f"lr must be a positive number such as 0.1, got {lr!r}")
     optimizer_settings(optimizer)
+    return num_epochs, float(lr)
+
+
+def check_loaders(train_iter, test_iter):
+    """Raise ``ValueError`` before any training when a loader is missing or empty.
+
+    An empty training loader would report loss 0 and accuracy 0 as if it had trained, an
+    empty test loader a test accuracy of 0 as if it had measured one.
+
+    >>> check_loaders([(1, 2)], [])
+    Traceback (most recent call last):
+    ...
+    ValueError: test_iter is empty (0 batches): nothing to evaluate the network on. Check \
+the data it was made from (a budget such as D2LMINI_MAX_TEST_EXAMPLES=0, an empty folder, a \
+filter that kept nothing)
+    """
+    for name, loader in (("train_iter", train_iter), ("test_iter", test_iter)):
+        if loader is None:
+            raise ValueError(f"{name} is None: train_ch6 trains on train_iter and measures "
+                             "test accuracy on test_iter after every epoch; pass both, e.g. "
+                             "train_iter, test_iter = load_data_fashion_mnist(256)")
+        try:
+            n = len(loader)
+        except TypeError:
+            raise ValueError(f"{name} is a {type(loader).__name__}, which has no length: "
+                             "train_ch6 goes over it once per epoch and needs to know how "
+                             "many batches it holds; pass a loader or a list of (X, y) "
+                             "batches, not a generator") from None
+        if n == 0:
+            what = ("nothing to train the network on" if name == "train_iter"
+                    else "nothing to evaluate the network on")
+            raise ValueError(f"{name} is empty (0 batches): {what}. Check the data it was "
+                             f"made from (a budget such as D2LMINI_MAX_"
+                             f"{'TEST_' if name == 'test_iter' else ''}EXAMPLES=0, an empty "
+                             "folder, a filter that kept nothing)")
+
+
+def check_outputs(shape, nested=None):
+    """Raise ``ValueError`` unless a network's output is one array of scores of shape
+    (batch, classes); return the number of classes. ``shape`` is the output's shape, or
+    None when it is not one array; ``nested`` then says what it was (e.g. "a tuple of 2").
+
+    >>> check_outputs((2, 10))
+    10
+    >>> check_outputs((2, 10, 1, 1))
+    Traceback (most recent call last):
+    ...
+    ValueError: the network returns scores of shape (2, 10, 1, 1); train_ch6 needs one row \
+of class scores per example, (batch, classes): end the network with a Flatten layer (or \
+global pooling and Flatten)
+    """
+    if shape is None:
+        raise ValueError(f"the network returns {nested}, not one array of scores: train_ch6 "
+                         "needs the class scores alone, of shape (batch, classes); return "
+                         "only those (e.g. GoogLeNet's auxiliary outputs belong in another "
+                         "training loop)")
+    shape = tuple(int(d) for d in shape)
+    if len(shape) != 2:
+        raise ValueError(f"the network returns scores of shape {shape}; train_ch6 needs one "
+                         "row of class scores per example, (batch, classes): end the network "
+                         "with a Flatten layer (or global pooling and Flatten)")
+    return shape[1]
+
+
+def check_labels(labels, num_outputs, where="labels", complete=False):
+    """Raise ``ValueError`` unless ``labels`` are class indices the network can score.
+
+    ``labels`` is an array of shape (N,) (a batch, or all of a loader's labels when
+    ``complete``); ``num_outputs`` the number of class scores the network returns. Float
+    or one-hot labels, negative ones and ones beyond the last output are refused. With
+    ``complete``, a network with more outputs than classes gets a warning (its extra
+    outputs are never the right answer).
+
+    >>> import numpy as np
+    >>> check_labels(np.array([0, 3, 12]), 10)
+    Traceback (most recent call last):
+    ...
+    ValueError: labels go up to 12 but the network has 10 outputs (one per class, labels 0 \
+to 9): give its last layer 13 outputs, or check the labels
+    """
+    import numpy as np
+    y = np.asarray(labels)
+    float_kind = y.dtype.kind == "f"
+    if y.ndim == 2 and y.shape[1] > 1:
+        looks = "one-hot (one row per example)" if float_kind or y.max(initial=0) <= 1 else \
+            "a matrix"
+        raise ValueError(f"{where} have shape {y.shape}, {looks}; train_ch6 wants one class "
+                         "index per example, shape (batch,): convert them with y.argmax(1) "
+                         "(PyTorch) or tf.argmax(y, axis=1) (TensorFlow)")
+    if y.ndim != 1:
+        raise ValueError(f"{where} have shape {y.shape}; train_ch6 wants one class index per "
+                         "example, shape (batch,): flatten them, e.g. y.reshape(-1)")
+    if y.dtype.kind not in "iu":
+        raise ValueError(f"{where} are {y.dtype} numbers; train_ch6 wants integer class "
+                         "indices: convert them, e.g. y.long() (PyTorch) or tf.cast(y, "
+                         "tf.int32) (TensorFlow)")
+    if y.size == 0:
+        return
+    low, high = int(y.min()), int(y.max())
+    if low < 0:
+        raise ValueError(f"{where} include {low}; class indices start at 0: shift them so "
+                         f"that they run from 0 to {num_outputs - 1}")
+    if high >= num_outputs:
+        raise ValueError(f"{where} go up to {high} but the network has {num_outputs} output"
+                         f"{'s' if num_outputs != 1 else ''} (one per class, labels 0 to "
+                         f"{num_outputs - 1}): give its last layer {high + 1} outputs, or "
+                         "check the labels")
+    if complete and num_outputs > high + 1:
+        import warnings
+        warnings.warn(f"the network has {num_outputs} outputs but {where} go up to "
+                      f"{high} only ({high + 1} classes): its last {num_outputs - high - 1} "
+                      "outputs are never the right answer; give its last layer "
+                      f"{high + 1} outputs", UserWarning, stacklevel=caller_stacklevel())
+
+
+def caller_stacklevel():
+    """The ``stacklevel`` of :func:`warnings.warn` that points at the first frame outside
+    d2lmini: the reader's own line (``train_ch6(...)``), not the package's."""
+    import sys
+    package = str(Path(__file__).parent)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def check_images(dtype_name, kind, where="the batches"):
+    """Raise ``ValueError`` unless images of dtype ``dtype_name`` (e.g. ``"uint8"``) and
+    NumPy kind ``kind`` ("f" float, "u"/"i" integer, ...) can go into a network.
+
+    >>> check_images("uint8", "u")
+    Traceback (most recent call last):
+    ...
+    ValueError: the images of the batches are uint8; a network computes with floats: \
+convert them, e.g. X.float() / 255 (PyTorch) or tf.cast(X, tf.float32) / 255 (TensorFlow), \
+as d2lmini's loaders do
+    """
+    if kind != "f":
+        raise ValueError(f"the images of {where} are {dtype_name}; a network computes with "
+                         "floats: convert them, e.g. X.float() / 255 (PyTorch) or "
+                         "tf.cast(X, tf.float32) / 255 (TensorFlow), as d2lmini's loaders do")
 
 
 # The optimizers train_ch6 offers, with the settings both frameworks are given explicitly,

@@ -189,10 +189,17 @@ def _walk(layer):
 
 def _checkpoint_settings(net, precision, optimizer_name):
     """What a checkpoint of ``net`` must match to be resumed (:func:`d2lmini.loop.fit`):
-    the variables' shapes, the precision, a fingerprint of the layers, the optimizer."""
+    the variables' shapes, the precision, fingerprints of the layers and of the code of the
+    model's own classes (an edited ``call``), the optimizer."""
     return {"shapes": {str(i): list(v.shape) for i, v in enumerate(net.variables)},
             "precision": precision, "architecture": checkpoints.fingerprint(_architecture(net)),
+            "code": checkpoints.code_fingerprints([net, *_walk(net)], _FRAMEWORK_MODULES),
             "optimizer": optimizer_name}
+
+
+# Modules whose classes are the frameworks' own: a checkpoint fingerprints the code of the
+# other classes of a model (the reader's Residual, Inception, ...).
+_FRAMEWORK_MODULES = ("keras.", "tf_keras.", "tensorflow.", "tensorflow_core.")
 
 
 def _architecture(net):
@@ -304,7 +311,8 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     >>> result = train_ch6(net, train_iter, test_iter, 10, 0.9, try_gpu())  # doctest: +SKIP
     """
     device = resolve_device(device)
-    training.check_training_args(num_epochs, lr, optimizer)
+    num_epochs, lr = training.check_training_args(num_epochs, lr, optimizer)
+    training.check_loaders(train_iter, test_iter)
     on_gpu = device.startswith("/GPU")
     chosen = compile if jit_compile is None else jit_compile
     jit_compile = xla_by_default(on_gpu) if chosen is None else bool(chosen)
@@ -316,7 +324,8 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         net = _build(net, dtype_name)
         K = _keras_of(net)
         X0 = tf.convert_to_tensor(next(iter(train_iter))[0])  # a first batch, to build the weights
-        net(X0[:1], training=False)  # builds the weights if needed
+        num_outputs = _probe(net, X0)  # builds the weights if needed
+        _check_labels(net, train_iter, test_iter, num_outputs)
         init_xavier(net)
         # The optimizer and loss come from the model's own Keras: Keras 3's optimizer cannot
         # update the plain tf.Variables of a Keras 2 model.
@@ -366,11 +375,45 @@ def make_optimizer(name, lr, K=keras):
     return K.optimizers.SGD(learning_rate=lr)
 
 
+def _probe(net, X):
+    """Check a first batch ``X`` (batch, H, W, C) and ``net``'s output on its first example
+    (which builds the weights of a model not built yet); return the number of outputs."""
+    dtype = tf.as_dtype(X.dtype)
+    K = _keras_of(net) or keras
+    if not any(isinstance(layer, K.layers.Embedding) for layer in _walk(net)):
+        # a network of token ids takes integers; one of images, floats
+        training.check_images(dtype.name, "f" if dtype.is_floating else "u",
+                              "train_iter's batches")
+    out = net(X[:1], training=False)
+    if not net.trainable_variables:
+        raise ValueError(f"the network {type(net).__name__} has no trainable weights, so "
+                         "there is nothing to train: layers kept outside it are not part of it")
+    if isinstance(out, (tuple, list, dict)):
+        return training.check_outputs(None, f"a {type(out).__name__} of {len(out)}")
+    return training.check_outputs(out.shape)
+
+
+def _check_labels(net, train_iter, test_iter, num_outputs):
+    """Check the labels against the network's outputs: all the training labels where the
+    loader holds them (d2lmini's loaders), and the first test batch's."""
+    labels = getattr(train_iter, "labels", None)
+    if labels is not None:
+        training.check_labels(np.asarray(labels), num_outputs, "the training labels",
+                              complete=True)
+    y = next(iter(test_iter))[1]
+    training.check_labels(np.asarray(y), num_outputs, "the test labels")
+
+
 def _build(net, dtype_name):
     """``net`` itself if it is a Keras model, else the model the function ``net`` returns."""
     if _keras_of(net) is None:
+        if isinstance(net, type):
+            raise ValueError(f"net is the class {net.__name__}, not a network: make one "
+                             f"first, e.g. net = {net.__name__}(...), or pass a function "
+                             "that returns one")
         if not callable(net):
-            raise ValueError("net must be a keras.Model or a function that returns one")
+            raise ValueError(f"net must be a keras.Model or a function that returns one, "
+                             f"got a {type(net).__name__}")
         net = net()
     K = _keras_of(net)
     if K is None:

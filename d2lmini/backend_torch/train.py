@@ -134,29 +134,80 @@ def _has_lazy(net):
     return any(nn.parameter.is_lazy(p) for p in net.parameters())
 
 
-def _materialize_lazy(net, data_iter):
-    """Give the lazy layers of ``net`` their shapes with one forward pass of one example.
+def _check_module(net):
+    """Raise ``ValueError`` unless ``net`` is a network with parameters to train."""
+    if isinstance(net, type):
+        raise ValueError(f"net is the class {net.__name__}, not a network: make one first, "
+                         f"e.g. net = {net.__name__}(...), and pass that")
+    if not isinstance(net, nn.Module):
+        hint = (f": call it first (net = {net.__name__}()) and pass the network it returns"
+                if callable(net) and hasattr(net, "__name__") else "")
+        raise ValueError(f"net must be a torch.nn.Module, got a {type(net).__name__}{hint}")
+    if not any(True for _ in net.parameters()):
+        raise ValueError(f"the network {type(net).__name__} has no parameters, so there is "
+                         "nothing to train: layers made outside it (or kept in a plain Python "
+                         "list instead of nn.Sequential / nn.ModuleList) are not part of it")
 
-    Nothing happens for a network without lazy layers. The pass runs in evaluation mode
-    without gradients, and PyTorch's random state is restored afterwards, so it changes
-    no running statistics and no random draw of what follows. ``data_iter`` yields
-    ``(X, y)`` batches, X of shape (batch, C, H, W); the first example of its first batch
-    is used (pass an unshuffled iterator, e.g. ``test_iter``: peeking at d2lmini's
-    shuffled loader would move its epoch on).
+
+def _probe(net, data_iter):
+    """Check the first batch of ``data_iter`` and ``net``'s output on its first example;
+    return ``(number of outputs, that batch's labels)``.
+
+    The same pass gives lazy layers (``nn.LazyLinear``) their shapes. It runs in evaluation
+    mode without gradients, and PyTorch's random state is restored afterwards, so it
+    changes no running statistics and no random draw of what follows. ``data_iter`` yields
+    ``(X, y)`` batches, X of shape (batch, C, H, W); pass an unshuffled iterator, e.g.
+    ``test_iter`` (peeking at d2lmini's shuffled loader would move its epoch on).
     """
-    if not _has_lazy(net):
-        return net
-    device = next(net.parameters()).device
+    X, y = next(iter(data_iter))
+    for name, value in (("images", X), ("labels", y)):
+        if not isinstance(value, torch.Tensor):
+            raise ValueError(f"the loaders yield {name} as {type(value).__module__}."
+                             f"{type(value).__name__}; PyTorch's train_ch6 needs torch "
+                             "tensors: make the loader with d2l.ArrayLoader(images, labels, "
+                             "batch_size), or convert with torch.from_numpy(...)")
+    embeds = any(isinstance(m, (nn.Embedding, nn.EmbeddingBag)) for m in net.modules())
+    if not embeds:  # a network of token ids takes integers; one of images, floats
+        training.check_images(str(X.dtype).replace("torch.", ""),
+                              "f" if X.is_floating_point() else "u", "test_iter's batches")
+    weights = next(net.parameters())
+    if X.is_floating_point() and not nn.parameter.is_lazy(weights) and X.dtype != weights.dtype:
+        raise ValueError(f"the images are {X.dtype} but the network's weights "
+                         f"{weights.dtype}: convert the images to {weights.dtype} in the "
+                         "loader (X.float() for float32)")
+    device = weights.device
     was_training = net.training
     cuda = [device] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda), torch.no_grad():
-        X = next(iter(data_iter))[0][:1].to(device)
         net.eval()
         try:
-            net(X)
+            out = net(X[:1].to(device))
         finally:
             net.train(was_training)
+    if isinstance(out, torch.Tensor):
+        num_outputs = training.check_outputs(out.shape)
+    else:
+        size = f" of {len(out)}" if isinstance(out, (tuple, list, dict)) else ""
+        num_outputs = training.check_outputs(None, f"a {type(out).__name__}{size}")
+    return num_outputs, y
+
+
+def _materialize_lazy(net, data_iter):
+    """Give the lazy layers of ``net`` their shapes with one forward pass of one example of
+    ``data_iter`` (:func:`_probe`); nothing happens for a network without lazy layers."""
+    if _has_lazy(net):
+        _probe(net, data_iter)
     return net
+
+
+def _check_labels(train_iter, test_labels, num_outputs):
+    """Check the labels against the network's outputs: all the training labels where the
+    loader holds them (d2lmini's loaders), and the first test batch's."""
+    labels = getattr(train_iter, "labels", None)
+    if isinstance(labels, torch.Tensor):
+        training.check_labels(labels.cpu().numpy(), num_outputs, "the training labels",
+                              complete=True)
+    training.check_labels(test_labels.cpu().numpy(), num_outputs, "the test labels")
 
 
 def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=True,
@@ -232,7 +283,9 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
     >>> result = train_ch6(net, train_iter, test_iter, 10, 0.9, try_gpu())  # doctest: +SKIP
     """
     device = resolve_device(device)
-    training.check_training_args(num_epochs, lr, optimizer)
+    num_epochs, lr = training.check_training_args(num_epochs, lr, optimizer)
+    _check_module(net)
+    training.check_loaders(train_iter, test_iter)
     dtype_name, precision_note = precision.resolve(
         "gpu" if device.type == "cuda" else "cpu", amp,
         gpu_bf16=device.type == "cuda" and torch.cuda.is_bf16_supported())
@@ -274,8 +327,9 @@ def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, c
     checkpoint must match, and the forward pass (``net``, or a :class:`CompiledForward`).
     Checkpoints hold ``net``'s own weights: a compiled run resumes an eager one."""
     # Lazy layers (d2l 1.0's nn.LazyLinear, nn.LazyConv2d) get their shapes from a test
-    # example first; a network without them is left untouched, so its results stay the same.
-    _materialize_lazy(net, test_iter)
+    # example first; the same look checks the data and the network's output against them.
+    num_outputs, test_labels = _probe(net, test_iter)
+    _check_labels(train_iter, test_labels, num_outputs)
     _reset(net)
     init_xavier(net)
     net.to(device)
@@ -298,9 +352,11 @@ def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, c
 
 def _checkpoint_settings(net, precision, optimizer_name):
     """What a checkpoint of ``net`` must match to be resumed (:func:`d2lmini.loop.fit`):
-    the weight shapes, the precision, a fingerprint of the layers, the optimizer."""
+    the weight shapes, the precision, fingerprints of the layers and of the code of the
+    model's own classes (an edited ``forward``), the optimizer."""
     return {"shapes": {k: list(v.shape) for k, v in net.state_dict().items()},
             "precision": precision, "architecture": checkpoints.fingerprint(repr(net)),
+            "code": checkpoints.code_fingerprints(net.modules(), ("torch.",)),
             "optimizer": optimizer_name}
 
 
@@ -349,7 +405,17 @@ def _train_epoch(net, batches, step, watch, device, channels_last):
     n = 0
     for i, (X, y) in enumerate(batches):
         X, y = _to(X, device, channels_last), y.to(device, non_blocking=True)
-        loss, y_hat = step(X, y)
+        try:
+            loss, y_hat = step(X, y)
+        except ValueError as e:
+            if X.shape[0] == 1 and "more than 1 value per channel" in str(e):
+                raise ValueError(
+                    f"batch {i + 1} holds a single example, and batch normalization cannot "
+                    "compute a mean and variance over one: choose a batch size that leaves "
+                    "no lone example at the end of the epoch (the number of training "
+                    "examples modulo the batch size must not be 1), or drop the last batch "
+                    "(drop_last=True in a DataLoader)") from e
+            raise
         with torch.no_grad():
             loss_sum += loss * y.shape[0]
             correct += accuracy(y_hat, y)
