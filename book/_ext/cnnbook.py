@@ -223,6 +223,8 @@ def setup(app):
     # Loaded in <head> without defer so the reader's framework is applied before first paint.
     app.add_js_file("framework-tabs.js")
     app.add_js_file("cnnbook.js")
+    app.add_js_file("selfcheck.js")
+    app.add_js_file("solutions.js")
     app.add_css_file("framework-tabs.css")
     app.add_css_file("cnnbook.css")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
