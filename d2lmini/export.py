@@ -19,6 +19,11 @@ both in almost every cell, so a copy with one framework could not run. Its noteb
 in its metadata, ``{"d2lmini": {"frameworks": "both"}}`` (in the MyST twin's front matter,
 kept by jupytext's ``notebook_metadata_filter: d2lmini``), and gets no copies: the exporter
 skips it and says why, and the site offers only the full notebook.
+
+Teachers who set the exercises as homework need the chapters without their answers: every
+run also writes *student copies*, ``<out>/student/<name>.ipynb`` (both frameworks) and
+``<out>/student/<framework>/<name>.ipynb``, without the cells tagged ``solution`` (the
+"Solutions" section: :func:`without_solutions`).
 """
 import argparse
 import copy
@@ -31,6 +36,7 @@ from .cellnames import NOTEBOOK_NAMES, cell_names
 from .frameworks import FRAMEWORK_NAMES, FRAMEWORKS
 
 BOTH = "both-frameworks"  # the tag of a shared cell that uses both frameworks' variables
+SOLUTION = "solution"  # the tag of every cell of a chapter's Solutions section
 _RENAMES = {"tensorflow": [(re.compile(r"\bd2ltf\b"), "d2l")], "pytorch": []}
 
 
@@ -41,6 +47,27 @@ def cell_framework(cell):
     if len(found) > 1:
         raise ValueError(f"a cell is tagged with both frameworks: {tags}")
     return found[0] if found else None
+
+
+def without_solutions(nb):
+    """A copy of notebook ``nb`` (a dict) without its solution cells (tag ``solution``), for
+    students; a note at the end says where the solutions are.
+
+    >>> nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "1. Why?"},
+    ...       {"cell_type": "markdown", "metadata": {"tags": ["solution"]}, "source": "Because"}]}
+    >>> [c["source"][:7] for c in without_solutions(nb)["cells"]]
+    ['1. Why?', '*This i']
+    """
+    out = copy.deepcopy(nb)
+    cells = [c for c in out["cells"] if SOLUTION not in c.get("metadata", {}).get("tags", [])]
+    if len(cells) < len(out["cells"]):
+        cells.append({"cell_type": "markdown", "id": "student-note",
+                      "metadata": {"tags": ["export-note"]},
+                      "source": "*This is the student copy of this chapter: the worked "
+                                "solutions to its exercises are in the book's version.*"})
+    out["cells"] = cells
+    out.setdefault("metadata", {})["d2lmini_student"] = True
+    return out
 
 
 def needs_both(nb):
@@ -155,17 +182,29 @@ def _both_note(cell, framework):
     return note
 
 
-def export(paths, out_dir, frameworks=FRAMEWORKS, skipped=None):
+def _write(target, nb):
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return target
+
+
+def export(paths, out_dir, frameworks=FRAMEWORKS, skipped=None, student=True):
     """Write ``out_dir/<framework>/<name>.ipynb`` for every notebook; return the paths.
 
-    Notebooks that need both frameworks throughout (:func:`needs_both`) get no copies; their
-    paths are appended to the list ``skipped`` where one is given.
+    With ``student``, also the student copies without solutions:
+    ``out_dir/student/<name>.ipynb`` and ``out_dir/student/<framework>/<name>.ipynb``.
+    Notebooks that need both frameworks throughout (:func:`needs_both`) get no
+    single-framework copies; their paths are appended to the list ``skipped`` where one is
+    given.
     """
     written = []
     for path in map(Path, paths):
         if path.suffix != ".ipynb":
             raise ValueError(f"{path} is not a .ipynb notebook")
         nb = json.loads(path.read_text(encoding="utf-8"))
+        if student:
+            written.append(_write(Path(out_dir) / "student" / path.name,
+                                  without_solutions(nb)))
         if needs_both(nb):
             if skipped is not None:
                 skipped.append(path)
@@ -178,11 +217,11 @@ def export(paths, out_dir, frameworks=FRAMEWORKS, skipped=None):
                     for i, name, where in missing) + ". Define the name in a cell the copy "
                     f"keeps (shared or {fw}), or tag the reading cell '{BOTH}' or with its "
                     "framework")
-            target = Path(out_dir) / fw / path.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(single_framework(nb, fw), indent=1,
-                                         ensure_ascii=False) + "\n", encoding="utf-8")
-            written.append(target)
+            copy_ = single_framework(nb, fw)
+            written.append(_write(Path(out_dir) / fw / path.name, copy_))
+            if student:
+                written.append(_write(Path(out_dir) / "student" / fw / path.name,
+                                      without_solutions(copy_)))
     return written
 
 
@@ -192,11 +231,14 @@ def main(argv=None):
     parser.add_argument("notebooks", nargs="+", help="notebooks (.ipynb) to export")
     parser.add_argument("--out", default="exports", help="output folder (default: exports)")
     parser.add_argument("--framework", choices=FRAMEWORKS + ("both",), default="both")
+    parser.add_argument("--no-student", action="store_true",
+                        help="do not write the student copies (without solutions)")
     args = parser.parse_args(argv)
     frameworks = FRAMEWORKS if args.framework == "both" else (args.framework,)
     skipped = []
     try:
-        written = export(args.notebooks, args.out, frameworks, skipped)
+        written = export(args.notebooks, args.out, frameworks, skipped,
+                         student=not args.no_student)
     except (OSError, ValueError) as e:
         parser.exit(2, f"error: {e}\n")
     for path in written:

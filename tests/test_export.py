@@ -133,7 +133,8 @@ def test_a_chapter_needing_both_frameworks_gets_no_copies(tmp_path, capsys):
                         "--out", str(tmp_path / "out")]) == 0
     assert sorted(p.relative_to(tmp_path / "out").as_posix()
                   for p in (tmp_path / "out").rglob("*.ipynb")) == [
-        "pytorch/one.ipynb", "tensorflow/one.ipynb"]
+        "pytorch/one.ipynb", "student/both.ipynb", "student/one.ipynb",
+        "student/pytorch/one.ipynb", "student/tensorflow/one.ipynb", "tensorflow/one.ipynb"]
     assert "both.ipynb: no single-framework copies" in capsys.readouterr().err
 
 

@@ -109,7 +109,8 @@ def _export(app, env):
     for fw in FRAMEWORKS:
         shutil.rmtree(out / fw, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "d2lmini.export", *map(str, sources), "--out", str(out)]
+    cmd = [sys.executable, "-m", "d2lmini.export", *map(str, sources), "--out", str(out),
+           "--no-student"]  # the site offers the chapters with their solutions
     logger.info("cnnbook: exporting single-framework notebooks (%d)", len(sources))
     try:
         run = subprocess.run(cmd, cwd=app.srcdir, capture_output=True, text=True, timeout=300)
