@@ -572,3 +572,91 @@ def test_launch_links_open_this_chapter_from_the_repository():
         assert links["Colab"].endswith(f"/github/{slug}/blob/main/{notebook}"), links
         assert links["Kaggle"].endswith(f"?src=https://github.com/{slug}/blob/main/{notebook}")
         assert f"/v2/gh/{slug}/main?urlpath=lab/tree/{notebook}" in links["Binder"], links
+
+
+# ----------------------------------------------------------------------------- self-checks
+
+
+def _pages_with(marker):
+    return [p for p in _chapters() if marker in (SITE / p).read_text(encoding="utf-8")]
+
+
+def test_self_checks_answer_right_and_wrong_as_check_does(visit):
+    """In several chapters, one number (or shape) question and one multiple-choice question
+    answered right and wrong: the page's feedback is what ``selfcheck.verdict`` says."""
+    from d2lmini import selfcheck
+
+    pages = _pages_with('class="selfcheck"')
+    assert pages, "no chapter page shows a self-check"
+    v = visit()
+    answered = 0
+    for chapter in pages[:3]:
+        p = v.open(chapter)
+        forms = p.evaluate("""() => Array.from(document.querySelectorAll('.selfcheck.ready'))
+            .map(d => JSON.parse(d.dataset.question).id)""")
+        assert forms, f"{chapter}: its self-checks did not become forms"
+        for kind in ("number", "shape", "choice"):
+            qid = next((q for q in forms if selfcheck.question(q)["kind"] == kind), None)
+            if qid is None:
+                continue
+            q = selfcheck.question(qid)
+            box = p.locator(f'.selfcheck[data-question*="{qid}"]').first
+            box.scroll_into_view_if_needed()
+            if kind == "choice":
+                wrong = next(i for i in range(len(q["options"])) if i != q["answer"])
+                tries = [(q["answer"], True), (wrong, False)]
+            elif kind == "shape":
+                tries = [(", ".join(map(str, q["answer"])), True),
+                         (", ".join(str(v + 1) for v in q["answer"]), False)]
+            else:
+                tries = [(str(q["answer"]), True), (str(q["answer"] * 2 + 1), False)]
+            for answer, right in tries:
+                if kind == "choice":
+                    box.locator(f'.selfcheck-option[data-option="{answer}"]').click()
+                    expected = selfcheck.verdict(qid, answer)
+                else:
+                    box.locator(".selfcheck-input").fill(answer)
+                    box.locator(".selfcheck-submit").click()
+                    typed = [int(x) for x in answer.split(",")] if kind == "shape" else answer
+                    expected = selfcheck.verdict(qid, typed)
+                feedback = box.locator(".selfcheck-feedback")
+                assert feedback.get_attribute("class").split()[-1] == (
+                    "right" if right else "wrong"), (chapter, qid, answer)
+                assert expected[0] is right
+                assert feedback.inner_text().strip() == expected[1], (chapter, qid, answer)
+                answered += 1
+    assert answered >= 4
+    v.assert_clean()
+
+
+def test_without_javascript_a_self_check_shows_its_question_and_check_line(visit):
+    chapter = _pages_with('class="selfcheck"')[0]
+    v = visit(javascript=False)
+    p = v.open(chapter)
+    first = p.locator(".selfcheck").first
+    assert "Self-check." in first.inner_text()
+    assert "check(" in first.locator(".selfcheck-how").inner_text()
+    v.assert_clean()
+
+
+def test_solutions_are_folded_until_the_reader_opens_one(visit):
+    chapter = _pages_with("Solution to exercise")[0]
+    v = visit()
+    p = v.open(chapter)
+    folds = p.locator("details.cnnbook-solution")
+    n = folds.count()
+    assert n >= 3, f"{chapter}: {n} folded solutions"
+    assert p.evaluate("""() => Array.from(document.querySelectorAll('details.cnnbook-solution'))
+        .every(d => !d.open)""")
+    summary = folds.first.locator("summary")
+    assert summary.inner_text().strip() == "Show the solution to exercise 1"
+    hidden = folds.first.locator(".cell").first
+    assert not hidden.is_visible()
+    summary.click()
+    assert hidden.is_visible()
+    # The framework tabs still work inside a solution: one framework's code shows.
+    shown = p.evaluate("""() => Array.from(document.querySelectorAll(
+            'details.cnnbook-solution .fw-tabs__panel'))
+        .filter(x => x.getClientRects().length > 0).map(x => x.dataset.fw)""")
+    assert set(shown) <= {"pytorch"}
+    v.assert_clean()
