@@ -18,6 +18,11 @@ of the wrong kind or shape is an error that names both layers. Three layouts dif
   by channel, Keras an (H, W, C) one pixel by pixel, so the inputs of that layer's weight
   matrix are permuted accordingly (found by running the PyTorch model once).
 
+Once the weights are copied, :func:`copy_weights` compares the two models' outputs on a
+small random batch and warns when they differ by more than float32 rounding explains
+(``TOLERANCE``): the twins then compute different functions, e.g. with another activation.
+Swapped arguments and a channels-last ``input_shape`` are refused with the fix.
+
 Batch normalization's learned scale and shift and its running statistics are copied;
 its hyperparameters are compared and their differences listed (``Transfer.differences``):
 PyTorch's ``eps=1e-5, momentum=0.1`` is Keras' ``epsilon=1e-5, momentum=0.9`` (Keras'
@@ -36,6 +41,8 @@ In the example, Keras may number its layer names (``conv2d_1``) when other model
 True
 """
 import dataclasses
+import numbers
+import warnings
 
 import numpy as np
 
@@ -70,6 +77,89 @@ def relative_difference(a, b):
     return float(np.abs(a - b).max() / max(np.abs(a).max(), 1e-30))
 
 
+# --------------------------------------------------------------------------- arguments
+# Identical twins' outputs differ by float32 rounding: at most 4.5e-7 (relative) over the
+# Part II networks and chapter 24's (AlexNet the largest). Another activation in one of
+# them gave 0.7 to 1.4 on the tests' small network. The tests of identical twins fail
+# above 1e-4, and so does copy_weights' check.
+TOLERANCE = 1e-4
+
+
+def _what(obj):
+    """``obj`` in a few words for an error message, e.g. "a Sequential from keras"."""
+    if isinstance(obj, type):
+        return f"the class {obj.__name__}"
+    if callable(obj) and hasattr(obj, "__name__") and not hasattr(obj, "forward"):
+        return f"the function {obj.__name__}"
+    return f"a {type(obj).__name__} from {type(obj).__module__.split('.')[0]}"
+
+
+def _check_nets(torch_net, keras_net, caller):
+    """``TypeError`` with the fix for the usual mix-ups: the two networks swapped, a
+    builder (class or function) in place of the network it makes, another kind of object."""
+    import keras
+    from torch import nn
+    call = f"{caller}(torch_net, keras_net, input_shape)"
+    if isinstance(torch_net, keras.layers.Layer) and isinstance(keras_net, nn.Module):
+        raise TypeError(f"{call}: got a Keras model as torch_net; swap the first two arguments")
+    for arg, kind, name in ((torch_net, nn.Module, "torch_net must be a torch.nn.Module"),
+                            (keras_net, keras.layers.Layer, "keras_net must be a Keras model")):
+        if not isinstance(arg, kind):
+            made = (f"; pass the network it makes: {arg.__name__}()"
+                    if callable(arg) and hasattr(arg, "__name__") else "")
+            raise TypeError(f"{call}: {name}, got {_what(arg)}{made}")
+
+
+def _shape(input_shape):
+    """``input_shape`` as a tuple of 3 or 4 ints, (C, H, W) or (N, C, H, W)."""
+    try:
+        shape = tuple(input_shape)
+        ok = all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 1
+                 for d in shape)
+    except TypeError:
+        ok = False
+    if not ok or len(shape) not in (3, 4):
+        raise ValueError(f"input_shape must be PyTorch's (N, C, H, W), e.g. (1, 1, 28, 28), "
+                         f"or (C, H, W); got {input_shape!r}")
+    return tuple(int(d) for d in shape)
+
+
+def _shape_error(shape, first_conv):
+    """The ``ValueError`` for an input ``shape`` (as given) that ``torch_net`` cannot take,
+    when its first convolution applied, ``first_conv`` (``(name, module)`` or None),
+    explains it: channels-last, or another number of channels. None otherwise."""
+    if first_conv is None:
+        return None
+    c, w = shape[-3], shape[-1]
+    name, conv = first_conv
+    if w == conv.in_channels != c:
+        return _channels_last(shape)
+    if conv.in_channels != c:
+        return ValueError(f"input_shape={shape} has {c} channels, but torch_net's first "
+                          f"convolution ({name}) takes {conv.in_channels}; give the shape of "
+                          f"its input, (N, C, H, W)")
+    return None
+
+
+def _channels_last(shape):
+    """The ``ValueError`` for a channels-last ``shape`` (as given: 3 or 4 entries)."""
+    c, h, w = shape[-3:]
+    order, example = (("(C, H, W)", (w, c, h)) if len(shape) == 3 else
+                      ("(N, C, H, W)", (shape[0], w, c, h)))
+    return ValueError(f"input_shape={shape} looks channels-last; give PyTorch's {order} "
+                      f"order, e.g. {example}")
+
+
+def _looks_channels_last(torch_net, shape):
+    """For a network without convolutions, which runs on either order: a square image
+    whose last entry is 1 or 3 channels, e.g. (28, 28, 1)."""
+    from torch import nn
+    if any(isinstance(m, nn.Conv2d) for m in torch_net.modules()):
+        return False  # running it decides (see _flatten_inputs)
+    c, h, w = shape[-3:]
+    return w in (1, 3) and c == h > 4
+
+
 # --------------------------------------------------------------------------- pairing
 def _torch_layers(net):
     from torch import nn
@@ -94,7 +184,7 @@ def _keras_layers(net):
 _KINDS = {"Conv2d": "Conv2D", "Linear": "Dense", "BatchNorm2d": "BatchNormalization"}
 
 
-def _flatten_inputs(net, input_shape):
+def _flatten_inputs(net, input_shape, given=None):
     """{name of a Linear: (C, H, W)} for each Linear that reads a flattened feature map of
     more than one pixel, found by running ``net`` once on zeros.
 
@@ -106,6 +196,13 @@ def _flatten_inputs(net, input_shape):
     from torch import nn
 
     last_map, found, hooks = [tuple(input_shape[1:])], {}, []  # the input is a map too
+    first_conv = []  # (name, module) of the first convolution applied
+
+    def before_conv(name):
+        def hook(module, inputs):
+            if not first_conv:
+                first_conv.append((name, module))
+        return hook
 
     def on_output(module, inputs, output):
         if isinstance(output, torch.Tensor) and output.dim() == 4:
@@ -121,6 +218,8 @@ def _flatten_inputs(net, input_shape):
         return hook
 
     for name, m in net.named_modules():
+        if isinstance(m, nn.Conv2d):
+            hooks.append(m.register_forward_pre_hook(before_conv(name)))
         if isinstance(m, nn.Linear):
             hooks.append(m.register_forward_pre_hook(before_linear(name)))
         elif not list(m.children()):
@@ -129,12 +228,27 @@ def _flatten_inputs(net, input_shape):
     try:
         net.eval()
         with torch.no_grad():
-            net(torch.zeros(input_shape))
+            net(torch.zeros(input_shape, **_placement(net)))
+    except Exception as e:  # a shape it cannot take: say which entry is wrong
+        given = tuple(given or input_shape)
+        raise (_shape_error(given, first_conv[0] if first_conv else None)
+               or ValueError(f"torch_net fails on an input of shape {given}: "
+                             f"{str(e).splitlines()[0] if str(e) else type(e).__name__}; "
+                             f"give the shape of its input, (N, C, H, W)")) from e
     finally:
         for h in hooks:
             h.remove()
         net.train(was_training)
     return found
+
+
+def _placement(net):
+    """``{"device": ..., "dtype": ...}`` of ``net``'s first floating-point weight: where
+    an input for it belongs (empty when it has none)."""
+    for t in list(net.parameters()) + list(net.buffers()):
+        if t.is_floating_point():
+            return {"device": t.device, "dtype": t.dtype}
+    return {}
 
 
 def _is_depthwise(module):
@@ -178,10 +292,20 @@ def _keras_variables(layer):
     return [layer.kernel] + ([layer.bias] if layer.use_bias else [])
 
 
-def _pair(torch_net, keras_net, input_shape):
-    """[(torch name, torch module, keras layer, flat (C, H, W) or None)], checked."""
+def _pair(torch_net, keras_net, input_shape, caller="copy_weights"):
+    """[(torch name, torch module, keras layer, flat (C, H, W) or None)], checked.
+
+    The arguments are checked, and the PyTorch model run, before the Keras model is built:
+    a Keras model built for a wrong shape keeps it.
+    """
     import tensorflow as tf
 
+    _check_nets(torch_net, keras_net, caller)
+    given = _shape(input_shape)
+    input_shape = given if len(given) == 4 else (1, *given)
+    if _looks_channels_last(torch_net, input_shape):
+        raise _channels_last(given)
+    flats = _flatten_inputs(torch_net, input_shape, given)  # also checks the shape
     n, c, h, w = input_shape
     keras_net(tf.zeros((n, h, w, c)), training=False)  # builds the Keras weights
     pt, kr = _torch_layers(torch_net), _keras_layers(keras_net)
@@ -190,7 +314,6 @@ def _pair(torch_net, keras_net, input_shape):
             f"the PyTorch model has {len(pt)} layers with weights, the Keras model "
             f"{len(kr)}: {[type(m).__name__ for _, m in pt]} vs "
             f"{[type(m).__name__ for m in kr]}. Are they the same network?")
-    flats = _flatten_inputs(torch_net, input_shape)
     pairs = []
     for i, ((name, m), layer) in enumerate(zip(pt, kr)):
         kinds = {_KINDS[type(m).__name__]}
@@ -221,9 +344,10 @@ def _differences(name, module, layer):
 def keras_arrays(torch_net, keras_net, input_shape):
     """[(Keras variable, numpy array it would get)] for every weight of ``keras_net``.
 
-    ``input_shape`` is the PyTorch input, NCHW (e.g. ``(1, 1, 224, 224)``).
+    ``input_shape`` is the PyTorch input, (N, C, H, W) (e.g. ``(1, 1, 224, 224)``) or
+    (C, H, W).
     """
-    return _arrays(_pair(torch_net, keras_net, input_shape))
+    return _arrays(_pair(torch_net, keras_net, input_shape, "keras_arrays"))
 
 
 def _arrays(pairs):
@@ -247,7 +371,7 @@ def _arrays(pairs):
     return out
 
 
-def copy_weights(torch_net, keras_net, input_shape):
+def copy_weights(torch_net, keras_net, input_shape, check=True):
     """Copy every weight of ``torch_net`` into ``keras_net``; return a :class:`Transfer`.
 
     Parameters
@@ -256,15 +380,54 @@ def copy_weights(torch_net, keras_net, input_shape):
     keras_net : keras.Model
         The same network in Keras (layers with weights created in the same order).
     input_shape : tuple
-        A PyTorch input shape, NCHW, e.g. ``(1, 1, 224, 224)``: the Keras model is built
-        for the matching NHWC shape, and the PyTorch model is run once on zeros of it.
+        A PyTorch input shape, (N, C, H, W), e.g. ``(1, 1, 224, 224)``, or (C, H, W) for a
+        batch of one: the Keras model is built for the matching (N, H, W, C) shape, and
+        the PyTorch model is run once on zeros of it. A channels-last shape, e.g. ``(28,
+        28, 1)``, is refused before the Keras model is built.
+    check : bool
+        Compare the two models' outputs on a small random batch of ``input_shape`` once
+        the weights are copied (:func:`compare_outputs`, evaluation mode, off PyTorch's
+        random stream), and warn when they differ by more than ``TOLERANCE`` (relative):
+        the twins then compute different functions (e.g. another activation, a softmax at
+        the end of one).
     """
     paired = _pair(torch_net, keras_net, input_shape)  # runs the PyTorch model once
     differences = [d for name, m, layer, _ in paired for d in _differences(name, m, layer)]
     for var, a in _arrays(paired):
         var.assign(a)
+    if check:
+        _check_outputs(torch_net, keras_net, _shape(input_shape), differences)
     return Transfer([(name, layer.name, tuple(m.weight.shape)) for name, m, layer, _ in paired],
                     differences)
+
+
+def _check_outputs(torch_net, keras_net, shape, differences):
+    """Warn when the twins' outputs differ by more than ``TOLERANCE``, with the likely cause."""
+    import torch
+    n, c, h, w = shape if len(shape) == 4 else (1, *shape)
+    place = _placement(torch_net)
+    with torch.random.fork_rng(devices=[]):  # nothing drawn here moves the user's stream
+        X = torch.rand(min(n, 2), c, h, w, generator=torch.Generator().manual_seed(0),
+                       dtype=place.get("dtype")).to(**place)
+        try:
+            difference = compare_outputs(torch_net, keras_net, X)
+        except Exception as e:  # e.g. outputs of other shapes: a check never stops the copy
+            warnings.warn(f"copy_weights: could not compare the two networks' outputs after "
+                          f"copying ({e}); check them with twins.compare_outputs", stacklevel=3)
+            return
+    if not difference <= TOLERANCE:  # NaN included
+        if differences:
+            cause = ("the differences listed in the result's .differences: "
+                     + "; ".join(differences))
+        elif _torch_ends_in_softmax(torch_net) and not _ends_in_softmax(keras_net):
+            cause = "torch_net ends in a softmax, keras_net does not"
+        else:
+            cause = ("different activations, padding or layer order (only layers with "
+                     "weights are paired), or a softmax at the end of one")
+        warnings.warn(f"copy_weights: the two networks' outputs differ by {difference:.1e} "
+                      f"(relative) after copying, where identical twins differ by about 1e-7 "
+                      f"(float32 rounding): they compute different functions. Likely cause: "
+                      f"{cause}", stacklevel=3)
 
 
 def match_batch_norm(torch_net, keras_net, input_shape):
@@ -276,7 +439,7 @@ def match_batch_norm(torch_net, keras_net, input_shape):
     """
     from torch import nn
     changed = 0
-    for _, m, layer, _ in _pair(torch_net, keras_net, input_shape):
+    for _, m, layer, _ in _pair(torch_net, keras_net, input_shape, "match_batch_norm"):
         if isinstance(m, nn.BatchNorm2d):
             layer.epsilon, layer.momentum = m.eps, 1 - m.momentum
             changed += 1
@@ -292,12 +455,18 @@ def _ends_in_softmax(keras_net):
         isinstance(last, keras.layers.Softmax)
 
 
+def _torch_ends_in_softmax(torch_net):
+    from torch import nn
+    leaves = [m for m in torch_net.modules() if not list(m.children())]
+    return bool(leaves) and isinstance(leaves[-1], nn.Softmax)
+
+
 def compare_outputs(torch_net, keras_net, X):
     """Relative difference of the two models' outputs on ``X`` (NCHW), in evaluation mode.
 
     Logits are compared; when the Keras model ends in a softmax (as the Keras course's
-    models do), the PyTorch logits go through a softmax first. Models that output feature
-    maps are compared in Keras' layout (NHWC).
+    models do) and the PyTorch model does not, the PyTorch logits go through a softmax
+    first. Models that output feature maps are compared in Keras' layout (NHWC).
     """
     import torch
     was_training = torch_net.training
@@ -305,12 +474,12 @@ def compare_outputs(torch_net, keras_net, X):
     try:
         with torch.no_grad():
             out_pt = torch_net(X)
-            if _ends_in_softmax(keras_net):
+            if _ends_in_softmax(keras_net) and not _torch_ends_in_softmax(torch_net):
                 out_pt = torch.softmax(out_pt, dim=1)
     finally:
         torch_net.train(was_training)
     out_tf = keras_net(nchw_to_nhwc(X), training=False)
-    out_pt = nchw_to_nhwc(out_pt) if out_pt.dim() == 4 else out_pt.numpy()  # feature maps
+    out_pt = nchw_to_nhwc(out_pt) if out_pt.dim() == 4 else out_pt.cpu().numpy()  # feature maps
     return relative_difference(out_pt, np.asarray(out_tf))
 
 

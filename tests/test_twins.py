@@ -12,6 +12,8 @@ and in Keras (d2lmini.twins copies the weights across).
   unbiased batch variance, Keras with the biased one (tested below on one layer).
 """
 import os
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -29,11 +31,15 @@ PART2 = [n.key for n in networks.chapter_networks()]
 
 
 def twin_pair(key, seed=0):
-    """A registry network in PyTorch (seeded) and its Keras twin holding the same weights."""
+    """A registry network in PyTorch (seeded) and its Keras twin holding the same weights
+    (copied without a warning that their outputs differ)."""
     torch.manual_seed(seed)
     pt, kr = networks.build(key, "pytorch"), networks.build(key, "tensorflow")
     size = networks.NETWORKS[key].size
-    transfer = twins.copy_weights(pt, kr, (1, 1, size, size))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        transfer = twins.copy_weights(pt, kr, (1, 1, size, size))
+    assert not [w for w in caught if "outputs differ" in str(w.message)]
     return pt, kr, transfer
 
 
@@ -95,6 +101,101 @@ def test_mismatched_networks_are_named():
         twins.copy_weights(pt, kr, (1, 1, 8, 8))
 
 
+def small_pair(keras_activation="relu", torch_end=(), batch_norm=False):
+    """A tiny PyTorch network (convolution, ReLU, dense) and a Keras one, unbuilt, whose
+    convolution has ``keras_activation``."""
+    torch.manual_seed(0)
+    bn = [torch.nn.BatchNorm2d(4)] if batch_norm else []
+    pt = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), *bn, torch.nn.ReLU(), torch.nn.Flatten(),
+                             torch.nn.Linear(144, 10), *torch_end)
+    kbn = [keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)] if batch_norm else []
+    kr = keras.Sequential([keras.layers.Conv2D(4, 3), *kbn,
+                           keras.layers.Activation(keras_activation), keras.layers.Flatten(),
+                           keras.layers.Dense(10)])
+    return pt, kr
+
+
+def test_swapped_arguments_are_named():
+    from d2lmini import torch as d2l
+    pt, kr = small_pair()
+    with pytest.raises(TypeError, match=r"copy_weights\(torch_net, keras_net, input_shape\): "
+                                        r"got a Keras model as torch_net; swap the first two"):
+        twins.copy_weights(kr, pt, (1, 1, 8, 8))
+    with pytest.raises(TypeError, match="torch_net must be a torch.nn.Module.*got the "
+                                        "function lenet; pass the network it makes: lenet()"):
+        twins.copy_weights(d2l.lenet, kr, (1, 1, 8, 8))
+    with pytest.raises(TypeError, match="keras_net must be a Keras model, got a Sequential "
+                                        "from torch"):
+        twins.copy_weights(pt, pt, (1, 1, 8, 8))
+
+
+@pytest.mark.parametrize("shape, fix", [((8, 8, 1), r"\(C, H, W\) order, e\.g\. \(1, 8, 8\)"),
+                                        ((2, 8, 8, 1), r"\(N, C, H, W\) order, e\.g\. "
+                                                       r"\(2, 1, 8, 8\)")])
+def test_channels_last_input_shapes_are_named(shape, fix):
+    """The network's first convolution takes 1 channel: the last entry, not the channel
+    position. The Keras model is not built with the wrong shape, so the right one works."""
+    pt, kr = small_pair()
+    with pytest.raises(ValueError, match=rf"input_shape={re.escape(str(shape))} looks "
+                                         rf"channels-last; give PyTorch's {fix}"):
+        twins.copy_weights(pt, kr, shape)
+    assert not kr.built
+    twins.copy_weights(pt, kr, (1, 8, 8))  # (C, H, W) is a batch of one
+    assert twins.compare_outputs(pt, kr, torch.rand(2, 1, 8, 8)) < 1e-5
+
+
+def test_channels_last_without_a_convolution():
+    """A network of dense layers runs on either order: a square image with its channel
+    last is taken for what it is."""
+    torch.manual_seed(0)
+    pt = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
+    kr = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10)])
+    with pytest.raises(ValueError, match=r"input_shape=\(28, 28, 1\) looks channels-last"):
+        twins.copy_weights(pt, kr, (28, 28, 1))
+    twins.copy_weights(pt, kr, (1, 28, 28))
+
+
+def test_input_shapes_the_network_cannot_take_are_named():
+    pt, kr = small_pair()
+    with pytest.raises(ValueError, match=r"input_shape=\(1, 3, 8, 8\) has 3 channels, but "
+                                         r"torch_net's first convolution \(0\) takes 1"):
+        twins.copy_weights(pt, kr, (1, 3, 8, 8))
+    with pytest.raises(ValueError, match=r"torch_net fails on an input of shape \(1, 1, 9, 9\)"):
+        twins.copy_weights(pt, kr, (1, 1, 9, 9))  # the dense layer takes 4 x 6 x 6 values
+    with pytest.raises(ValueError, match=r"input_shape must be PyTorch's \(N, C, H, W\)"):
+        twins.copy_weights(pt, kr, (8, 8))
+    assert not kr.built
+
+
+@pytest.mark.parametrize("keras_activation, torch_end, cause", [
+    ("sigmoid", (), "different activations"),
+    ("linear", (), "different activations"),
+    ("relu", (torch.nn.Softmax(dim=1),), "torch_net ends in a softmax, keras_net does not")])
+def test_twins_that_compute_different_functions_are_warned_of(keras_activation, torch_end,
+                                                               cause):
+    pt, kr = small_pair(keras_activation, torch_end)
+    with pytest.warns(UserWarning, match=rf"copy_weights: the two networks' outputs differ "
+                                         rf"by [0-9.e+-]+ \(relative\).*{cause}"):
+        twins.copy_weights(pt, kr, (1, 1, 8, 8))
+
+
+def test_the_check_after_copying_changes_no_state():
+    """The comparison runs in evaluation mode, off torch's random stream: batch norm's
+    running statistics, the training flag and the random state stay as they were."""
+    pt, kr = small_pair(batch_norm=True)
+    pt.train()
+    with torch.no_grad():
+        pt[1].running_mean.uniform_(-1, 1)
+    before = {k: v.clone() for k, v in pt.state_dict().items()}
+    rng = torch.get_rng_state()
+    twins.copy_weights(pt, kr, (1, 1, 8, 8))
+    assert pt.training
+    assert torch.equal(torch.get_rng_state(), rng)
+    for k, v in pt.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    np.testing.assert_array_equal(kr.layers[1].moving_mean.numpy(), before["1.running_mean"])
+
+
 def test_keras_defaults_are_reported_and_measured():
     """Keras' default batch norm (epsilon 1e-3, momentum 0.99) is listed as a difference,
     and the logits then differ measurably; with PyTorch's values they agree."""
@@ -110,7 +211,9 @@ def test_keras_defaults_are_reported_and_measured():
         return pt, kr, twins.copy_weights(pt, kr, (1, 1, 8, 8))
 
     X = torch.rand(2, 1, 8, 8)
-    pt, kr, transfer = pair()
+    with pytest.warns(UserWarning, match="outputs differ .* the differences listed in the "
+                                         "result's .differences: 1: batch-norm epsilon"):
+        pt, kr, transfer = pair()
     assert any("epsilon 1e-05 (PyTorch) vs 0.001 (Keras)" in d for d in transfer.differences)
     assert any("momentum" in d for d in transfer.differences)
     assert twins.compare_outputs(pt, kr, X) > 1e-2
