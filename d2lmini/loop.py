@@ -125,7 +125,7 @@ class StepWatch:
 
 def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device, settings,
         precision_note, checkpoint=None, verbose=True, show_precision=False, extra=None,
-        batch_shape=None):
+        batch_shape=None, writer=True):
     """Train for the epochs the budget allows; return a :class:`TrainResult`.
 
     Parameters
@@ -165,6 +165,10 @@ def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device,
     batch_shape : callable, optional
         Returns ``(image_size, batch_size)`` of a training batch, for loaders that do not
         say (any iterable of ``(X, y)``).
+    writer : bool
+        Whether this process writes the checkpoint (``steps.save`` does): it alone locks the
+        file and checks that its folder is writable. In data-parallel training every process
+        resumes from the checkpoint and one writes it.
     """
     budget = config.budget()
     epochs = budget.cap_epochs(num_epochs)
@@ -177,9 +181,11 @@ def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device,
         settings.get("optimizer", "sgd"), seed=seed, code=settings.get("code"),
         # hashing the examples takes a fraction of a second: only a checkpoint needs it
         data=None if ckpt_path is None else checkpoints.data_fingerprint(train_iter))
-    with checkpoints.RunLock(ckpt_path) if ckpt_path is not None else _no_lock():
-        if ckpt_path is not None:
+    locked = ckpt_path is not None and writer
+    with checkpoints.RunLock(ckpt_path) if locked else _no_lock():
+        if locked:
             checkpoints.check_writable(ckpt_path)
+        if ckpt_path is not None:
             if ckpt_path.exists():
                 record = _resume(steps, ckpt_path, record, train_iter, epochs, num_epochs)
                 if verbose:

@@ -218,7 +218,7 @@ def _train(net, train_iter, test_iter, num_epochs, lr, devices, seed, optimizer,
                       device=f"{world_size} x {kind} ({name})",
                       settings=_checkpoint_settings(net, "float32", optimizer),
                       precision_note="float32", checkpoint=checkpoint,
-                      verbose=verbose and chief,
+                      verbose=verbose and chief, writer=chief,
                       extra={"seed": seed, "optimizer": optimizer, "world_size": world_size,
                              "strategy": name,
                              "step_losses": step_losses})

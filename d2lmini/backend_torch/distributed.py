@@ -210,6 +210,7 @@ def _train(net, train_iter, test_iter, shards, num_epochs, lr, device, backend, 
                           framework="pytorch", device=f"{world_size} x {device.type} ({backend})",
                           settings=_checkpoint_settings(net, "float32", optimizer_name),
                           precision_note="float32", checkpoint=checkpoint, verbose=show,
+                          writer=writer,
                           extra={"seed": seed, "optimizer": optimizer_name,
                                  "world_size": world_size, "backend": backend,
                                  "step_losses": step_losses})
