@@ -17,6 +17,8 @@ Every question has an ``explain``: the reasoning, shown once the answer is right
 In a notebook, :func:`show` displays a question and :func:`check` says whether an answer is
 right and why. On the book's site the same :func:`show` output becomes a small form
 (``book/_static/selfcheck.js``), which checks answers the way :func:`check` does.
+``python -m d2lmini.selfcheck notebooks/NN-name.ipynb`` writes the outputs of a chapter's
+self-check cells without running the chapter (:func:`render`).
 
 >>> check("02-alexnet-conv1", 55)
 Right. (227 - 11) / 4 + 1 = 55: the window's last start is 227 - 11 = 216, and 216 / 4 = 54 steps after the first.
@@ -29,6 +31,7 @@ import functools
 import html
 import json
 import math
+import re
 from pathlib import Path
 
 __all__ = ["check", "show", "question", "questions", "Question"]
@@ -192,3 +195,57 @@ def show(qid):
     """Display the self-check ``qid`` (the last expression of a cell): its question, its
     options, and the :func:`check` call that answers it."""
     return Question(qid)
+
+
+_SHOW = re.compile(r"""^selfcheck\.show\(["']([\w-]+)["']\)\s*$""", re.M)
+
+
+def output(qid, execution_count=None):
+    """The output cell a notebook holds after running ``selfcheck.show(qid)`` (nbformat 4)."""
+    q = Question(qid)
+    return {"output_type": "execute_result", "execution_count": execution_count,
+            "metadata": {}, "data": {"text/html": q._repr_html_(), "text/plain": repr(q)}}
+
+
+def render(path):
+    """Write into notebook ``path`` the outputs of its ``selfcheck.show(...)`` cells, as
+    running them gives, without running the chapter: a question edited in the bank, or one
+    added to a chapter whose training cells take an hour, gets its output in a second.
+    Returns the number of cells whose output changed; the file is rewritten (atomically,
+    in Jupyter's own format: needs ``nbformat``) only when one did."""
+    import nbformat
+    from .checkpoint import atomic_write_text
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    changed = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        found = _SHOW.findall(cell.source)
+        if not found:
+            continue
+        fresh = output(found[-1], cell.get("execution_count"))
+        if [dict(o) for o in cell.get("outputs", [])] != [fresh]:
+            cell.outputs, changed = [nbformat.from_dict(fresh)], changed + 1
+    if changed:
+        atomic_write_text(path, nbformat.writes(nb) + "\n")
+    return changed
+
+
+def main(argv=None):
+    """``python -m d2lmini.selfcheck NOTEBOOK...``: :func:`render` each notebook."""
+    import argparse
+    parser = argparse.ArgumentParser(prog="python -m d2lmini.selfcheck",
+                                     description=render.__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="+", help="notebooks (.ipynb)")
+    args = parser.parse_args(argv)
+    for name in args.notebooks:
+        try:
+            print(f"{name}: {render(name)} self-check output(s) written")
+        except KeyError as e:
+            parser.exit(2, f"error: {name}: {e.args[0]}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

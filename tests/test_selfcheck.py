@@ -119,3 +119,16 @@ def test_every_question_of_a_chapter_is_shown_in_it():
     for path in notebooks():
         shown_ids |= {qid for qid, _ in shown(json.loads(path.read_text(encoding="utf-8")))}
     assert set(ALL) <= shown_ids, f"questions no chapter shows: {sorted(set(ALL) - shown_ids)}"
+
+
+def test_render_writes_the_outputs_running_the_cells_gives(tmp_path, capsys):
+    chapter = NOTEBOOKS / "02-padding-stride.ipynb"
+    nb = json.loads(chapter.read_text(encoding="utf-8"))
+    for _, cell in shown(nb):
+        cell["outputs"] = []
+    copy = tmp_path / chapter.name
+    copy.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert selfcheck.main([str(copy)]) == 0
+    assert "6 self-check output(s) written" in capsys.readouterr().out
+    assert copy.read_text(encoding="utf-8") == chapter.read_text(encoding="utf-8")
+    assert selfcheck.render(copy) == 0  # nothing to do the second time
