@@ -38,7 +38,8 @@ __all__ = ["check", "show", "question", "questions", "Question"]
 
 FOLDER = Path(__file__).parent / "selfchecks"
 KINDS = ("number", "shape", "choice")
-# Numbers are compared to this relative tolerance: a reader may type 0.333 for 1/3.
+# Numbers that are not whole are compared to this relative tolerance: a reader may type
+# 0.333 for 1/3. Whole numbers must be exact.
 RTOL = 1e-3
 
 
@@ -112,8 +113,12 @@ def _as_option(q, answer):
     raise ValueError(f"answer {q['id']!r} with one of the letters {letters}; got {answer!r}")
 
 
-def _same_number(a, b):
-    return math.isclose(float(a), float(b), rel_tol=RTOL, abs_tol=1e-9)
+def _same_number(given, answer):
+    """A whole-number answer (a count: parameters, positions) must be exact, since a count
+    off by a few biases is a wrong count; any other to :data:`RTOL`."""
+    if float(answer).is_integer():  # as the site's script decides: 4 and 4.0 alike
+        return float(given) == float(answer)
+    return math.isclose(float(given), float(answer), rel_tol=RTOL, abs_tol=1e-9)
 
 
 def verdict(qid, answer):

@@ -66,7 +66,8 @@ def test_answers_of_the_wrong_form_say_what_form_to_use():
     with pytest.raises(KeyError, match="no self-check '02-nope'; this chapter's are: "
                                        "02-valid-size, 02-same-size"):
         selfcheck.check("02-nope", 1)
-    assert selfcheck.check(qid, 55.01)  # within the tolerance a reader may type
+    assert not selfcheck.check(qid, 55.01)  # a count is exact
+    assert selfcheck.check(qid, 55.0)
 
 
 def test_a_malformed_question_is_refused_with_its_file(tmp_path, monkeypatch):

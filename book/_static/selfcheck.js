@@ -5,7 +5,8 @@
  * the question as JSON in data-question, with the question's text and the Python line
  * that answers it. This script turns each into a small form: a box for a number or a shape,
  * or one button per option, and a line of feedback. It checks answers by the rules of
- * d2lmini/selfcheck.py (verdict): numbers to a relative tolerance of 1e-3, shapes as whole
+ * d2lmini/selfcheck.py (verdict): whole numbers exactly, others to a relative tolerance of
+ * 1e-3, shapes as whole
  * numbers in order, options by their index; tests/test_site.py answers questions in
  * Chromium and compares the feedback with what selfcheck.verdict says. Without JavaScript
  * the question and the check() line show, as in a notebook.
@@ -16,8 +17,13 @@
   var RTOL = 1e-3;
   var LETTERS = "abcdefghij";
 
-  function sameNumber(a, b) {
-    return Math.abs(a - b) <= Math.max(RTOL * Math.max(Math.abs(a), Math.abs(b)), 1e-9);
+  // A whole-number answer (a count) must be exact; any other within RTOL.
+  function sameNumber(given, answer) {
+    if (Number.isInteger(answer)) {
+      return given === answer;
+    }
+    return Math.abs(given - answer) <=
+      Math.max(RTOL * Math.max(Math.abs(given), Math.abs(answer)), 1e-9);
   }
 
   function parseShape(text) {
