@@ -149,7 +149,7 @@ def _check_module(net):
                          "list instead of nn.Sequential / nn.ModuleList) are not part of it")
 
 
-def _probe(net, data_iter):
+def _probe(net, data_iter, autocast_dtype=None):
     """Check the first batch of ``data_iter`` and ``net``'s output on its first example;
     return ``(number of outputs, that batch's labels)``.
 
@@ -157,7 +157,8 @@ def _probe(net, data_iter):
     mode without gradients, and PyTorch's random state is restored afterwards, so it
     changes no running statistics and no random draw of what follows. ``data_iter`` yields
     ``(X, y)`` batches, X of shape (batch, C, H, W); pass an unshuffled iterator, e.g.
-    ``test_iter`` (peeking at d2lmini's shuffled loader would move its epoch on).
+    ``test_iter`` (peeking at d2lmini's shuffled loader would move its epoch on). With
+    ``autocast_dtype`` the pass computes as training will (e.g. in bfloat16).
     """
     X, y = next(iter(data_iter))
     for name, value in (("images", X), ("labels", y)):
@@ -178,7 +179,8 @@ def _probe(net, data_iter):
     device = weights.device
     was_training = net.training
     cuda = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda), torch.no_grad():
+    with torch.random.fork_rng(devices=cuda), torch.no_grad(), \
+            _autocast(device, autocast_dtype):
         net.eval()
         try:
             out = net(X[:1].to(device))
@@ -328,7 +330,7 @@ def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, c
     Checkpoints hold ``net``'s own weights: a compiled run resumes an eager one."""
     # Lazy layers (d2l 1.0's nn.LazyLinear, nn.LazyConv2d) get their shapes from a test
     # example first; the same look checks the data and the network's output against them.
-    num_outputs, test_labels = _probe(net, test_iter)
+    num_outputs, test_labels = _probe(net, test_iter, autocast_dtype)
     _check_labels(train_iter, test_labels, num_outputs)
     _reset(net)
     init_xavier(net)
