@@ -222,14 +222,20 @@ def render(path):
     from .checkpoint import atomic_write_text
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    changed = 0
+    changed, count = 0, 0
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         found = _SHOW.findall(cell.source)
         if not found:
+            count = cell.get("execution_count") or count
             continue
-        fresh = output(found[-1], cell.get("execution_count"))
+        # A cell with outputs needs an execution count (nbval refuses "unrun" cells with
+        # outputs): a new one follows the count of the code cell before it.
+        if cell.get("execution_count") is None:
+            cell.execution_count, changed = count + 1, changed + 1
+        count = cell.execution_count
+        fresh = output(found[-1], cell.execution_count)
         if [dict(o) for o in cell.get("outputs", [])] != [fresh]:
             cell.outputs, changed = [nbformat.from_dict(fresh)], changed + 1
     if changed:

@@ -128,8 +128,16 @@ def test_render_writes_the_outputs_running_the_cells_gives(tmp_path, capsys):
     for _, cell in shown(nb):
         cell["outputs"] = []
     copy = tmp_path / chapter.name
+    unrun = copy.with_name("unrun.ipynb")  # a cell just added: no count, no output
+    first = next(cell for _, cell in shown(nb))
+    count, first["execution_count"] = first["execution_count"], None
+    unrun.write_text(json.dumps(nb), encoding="utf-8")
+    first["execution_count"] = count
+    selfcheck.render(unrun)
+    rendered = next(c for _, c in shown(json.loads(unrun.read_text(encoding="utf-8"))))
+    assert rendered["execution_count"] is not None and rendered["outputs"]
     copy.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     assert selfcheck.main([str(copy)]) == 0
-    assert "6 self-check output(s) written" in capsys.readouterr().out
+    assert "6 self-check output(s) written" in capsys.readouterr().out.splitlines()[-1]
     assert copy.read_text(encoding="utf-8") == chapter.read_text(encoding="utf-8")
     assert selfcheck.render(copy) == 0  # nothing to do the second time
