@@ -80,6 +80,7 @@ def prepare_tokens(loader, tokens, labels, resize=None):
     loader.image_size = (1, loader.sequence_length)
     return tokens
 
+
 def fingerprint(loader, images, labels, shuffle):
     """What identifies the examples a loader serves, for a checkpoint
     (:func:`d2lmini.checkpoint.data_fingerprint`): a hash of the ``images`` (or token ids)

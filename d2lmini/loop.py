@@ -13,6 +13,7 @@ PyTorch and TensorFlow:
 * after each epoch the record and the checkpoint are written;
 * the result (:class:`~d2lmini.training.TrainResult`) is built and its summary printed.
 """
+import contextlib
 import dataclasses
 import errno
 import time
@@ -172,7 +173,6 @@ def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device,
     """
     budget = config.budget()
     epochs = budget.cap_epochs(num_epochs)
-    num_batches = len(train_iter)
     ckpt_path = _resume_path(checkpoint, verbose)
     seed = (extra or {}).get("seed")
     record = checkpoints.new_record(
@@ -182,7 +182,7 @@ def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device,
         # hashing the examples takes a fraction of a second: only a checkpoint needs it
         data=None if ckpt_path is None else checkpoints.data_fingerprint(train_iter))
     locked = ckpt_path is not None and writer
-    with checkpoints.RunLock(ckpt_path) if locked else _no_lock():
+    with checkpoints.RunLock(ckpt_path) if locked else contextlib.nullcontext():
         if locked:
             checkpoints.check_writable(ckpt_path)
         if ckpt_path is not None:
@@ -195,14 +195,6 @@ def fit(steps, net, train_iter, test_iter, num_epochs, lr, *, framework, device,
                     ckpt_path, budget, framework=framework, device=device,
                     precision_note=precision_note, verbose=verbose,
                     show_precision=show_precision, extra=extra, batch_shape=batch_shape)
-
-
-class _no_lock:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _fit(steps, net, train_iter, test_iter, num_epochs, lr, epochs, record, ckpt_path, budget,

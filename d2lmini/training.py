@@ -484,22 +484,25 @@ filter that kept nothing)
                              "folder, a filter that kept nothing)")
 
 
-def check_outputs(shape, nested=None):
-    """Raise ``ValueError`` unless a network's output is one array of scores of shape
-    (batch, classes); return the number of classes. ``shape`` is the output's shape, or
-    None when it is not one array; ``nested`` then says what it was (e.g. "a tuple of 2").
+def check_outputs(out):
+    """Raise ``ValueError`` unless a network's output ``out`` is one array of scores of
+    shape (batch, classes), of any framework; return the number of classes.
 
-    >>> check_outputs((2, 10))
+    >>> import numpy as np
+    >>> check_outputs(np.zeros((2, 10)))
     10
-    >>> check_outputs((2, 10, 1, 1))
+    >>> check_outputs(np.zeros((2, 10, 1, 1)))
     Traceback (most recent call last):
     ...
     ValueError: the network returns scores of shape (2, 10, 1, 1); train_ch6 needs one row \
 of class scores per example, (batch, classes): end the network with a Flatten layer (or \
 global pooling and Flatten)
     """
-    if shape is None:
-        raise ValueError(f"the network returns {nested}, not one array of scores: train_ch6 "
+    shape = getattr(out, "shape", None)
+    if shape is None or isinstance(out, (tuple, list, dict)):
+        size = f" of {len(out)}" if isinstance(out, (tuple, list, dict)) else ""
+        raise ValueError(f"the network returns a {type(out).__name__}{size}, not one array "
+                         "of scores: train_ch6 "
                          "needs the class scores alone, of shape (batch, classes); return "
                          "only those (e.g. GoogLeNet's auxiliary outputs belong in another "
                          "training loop)")
@@ -571,6 +574,15 @@ def caller_stacklevel():
     while frame is not None and frame.f_code.co_filename.startswith(package):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def check_all_labels(train_labels, test_labels, num_outputs):
+    """Check a run's labels against the network's ``num_outputs`` (:func:`check_labels`):
+    all the training labels where the loader holds them (``train_labels``, an array of
+    shape (N,), or None), and a first test batch's (``test_labels``)."""
+    if train_labels is not None:
+        check_labels(train_labels, num_outputs, "the training labels", complete=True)
+    check_labels(test_labels, num_outputs, "the test labels")
 
 
 def check_images(dtype_name, kind, where="the batches"):

@@ -325,7 +325,9 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         K = _keras_of(net)
         X0 = tf.convert_to_tensor(next(iter(train_iter))[0])  # a first batch, to build the weights
         num_outputs = _probe(net, X0)  # builds the weights if needed
-        _check_labels(net, train_iter, test_iter, num_outputs)
+        labels = getattr(train_iter, "labels", None)  # all of them, in d2lmini's loaders
+        training.check_all_labels(None if labels is None else np.asarray(labels),
+                                  np.asarray(next(iter(test_iter))[1]), num_outputs)
         init_xavier(net)
         # The optimizer and loss come from the model's own Keras: Keras 3's optimizer cannot
         # update the plain tf.Variables of a Keras 2 model.
@@ -388,20 +390,7 @@ def _probe(net, X):
     if not net.trainable_variables:
         raise ValueError(f"the network {type(net).__name__} has no trainable weights, so "
                          "there is nothing to train: layers kept outside it are not part of it")
-    if isinstance(out, (tuple, list, dict)):
-        return training.check_outputs(None, f"a {type(out).__name__} of {len(out)}")
-    return training.check_outputs(out.shape)
-
-
-def _check_labels(net, train_iter, test_iter, num_outputs):
-    """Check the labels against the network's outputs: all the training labels where the
-    loader holds them (d2lmini's loaders), and the first test batch's."""
-    labels = getattr(train_iter, "labels", None)
-    if labels is not None:
-        training.check_labels(np.asarray(labels), num_outputs, "the training labels",
-                              complete=True)
-    y = next(iter(test_iter))[1]
-    training.check_labels(np.asarray(y), num_outputs, "the test labels")
+    return training.check_outputs(out)
 
 
 def _build(net, dtype_name):

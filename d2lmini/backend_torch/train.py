@@ -186,12 +186,7 @@ def _probe(net, data_iter, autocast_dtype=None):
             out = net(X[:1].to(device))
         finally:
             net.train(was_training)
-    if isinstance(out, torch.Tensor):
-        num_outputs = training.check_outputs(out.shape)
-    else:
-        size = f" of {len(out)}" if isinstance(out, (tuple, list, dict)) else ""
-        num_outputs = training.check_outputs(None, f"a {type(out).__name__}{size}")
-    return num_outputs, y
+    return training.check_outputs(out), y
 
 
 def _materialize_lazy(net, data_iter):
@@ -200,16 +195,6 @@ def _materialize_lazy(net, data_iter):
     if _has_lazy(net):
         _probe(net, data_iter)
     return net
-
-
-def _check_labels(train_iter, test_labels, num_outputs):
-    """Check the labels against the network's outputs: all the training labels where the
-    loader holds them (d2lmini's loaders), and the first test batch's."""
-    labels = getattr(train_iter, "labels", None)
-    if isinstance(labels, torch.Tensor):
-        training.check_labels(labels.cpu().numpy(), num_outputs, "the training labels",
-                              complete=True)
-    training.check_labels(test_labels.cpu().numpy(), num_outputs, "the test labels")
 
 
 def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=True,
@@ -331,7 +316,9 @@ def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, c
     # Lazy layers (d2l 1.0's nn.LazyLinear, nn.LazyConv2d) get their shapes from a test
     # example first; the same look checks the data and the network's output against them.
     num_outputs, test_labels = _probe(net, test_iter, autocast_dtype)
-    _check_labels(train_iter, test_labels, num_outputs)
+    labels = getattr(train_iter, "labels", None)  # all of them, in d2lmini's loaders
+    training.check_all_labels(labels.cpu().numpy() if isinstance(labels, torch.Tensor)
+                              else None, test_labels.cpu().numpy(), num_outputs)
     _reset(net)
     init_xavier(net)
     net.to(device)
