@@ -217,6 +217,7 @@ def chapter(server):
 
 GROUP_STATE = """() => Array.from(document.querySelectorAll('.fw-tabs')).map(g => ({
     single: g.classList.contains('fw-tabs--single'),
+    folded: g.closest('details:not([open])') !== null,
     visible: Array.from(g.querySelectorAll('.fw-tabs__panel'))
         .filter(p => p.offsetParent !== null && p.getClientRects().length > 0)
         .map(p => p.dataset.fw),
@@ -230,6 +231,9 @@ def _assert_framework_shown(page, fw):
     assert groups, "no framework tab groups on the chapter page"
     assert page.evaluate("() => document.documentElement.dataset.framework") == fw
     for i, g in enumerate(groups):
+        if g["folded"]:  # inside a solution not yet shown: it must still follow the choice
+            assert g["single"] or g["selected"] == [fw], f"group {i} selects {g['selected']}, expected {fw}"
+            continue
         if g["single"]:
             assert len(g["visible"]) == 1, f"group {i}: {g}"
         else:
@@ -413,8 +417,12 @@ def test_tabs_switch_and_persist(visit, chapter, server):
     v = visit()
     p = v.open(chapter)
     _assert_framework_shown(p, "pytorch")  # the default for a new reader
-    # Choose TensorFlow in the last group: every group on the page follows.
-    p.locator('.fw-tabs:not(.fw-tabs--single) .fw-tabs__tab[data-fw="tensorflow"]').last.click()
+    # Choose TensorFlow in the last group in view (those of folded solutions are hidden):
+    # every group on the page follows, and so does a solution opened afterwards.
+    p.locator('.fw-tabs:not(.fw-tabs--single) .fw-tabs__tab[data-fw="tensorflow"]:visible').last.click()
+    _assert_framework_shown(p, "tensorflow")
+    for summary in p.locator("details.cnnbook-solution > summary").all():
+        summary.click()
     _assert_framework_shown(p, "tensorflow")
     assert p.evaluate("() => localStorage.getItem('cnnbook-framework')") == "tensorflow"
     # Navigate away by a link, then come back by a link: the choice is still there.
@@ -432,7 +440,7 @@ def test_tabs_switch_and_persist(visit, chapter, server):
     second.goto(server + chapter, wait_until="load")
     _assert_framework_shown(second, "tensorflow")
     # Keyboard: arrow keys move between the tabs of a group.
-    tab = p.locator('.fw-tabs:not(.fw-tabs--single) .fw-tabs__tab[data-fw="tensorflow"]').first
+    tab = p.locator('.fw-tabs:not(.fw-tabs--single) .fw-tabs__tab[data-fw="tensorflow"]:visible').first
     tab.focus()
     p.keyboard.press("ArrowLeft")
     _assert_framework_shown(p, "pytorch")
