@@ -10,8 +10,10 @@ from Colab: no other notebook, no ``results/`` folder beside it. Two checks:
 * **Runs, end to end**: copies executed top to bottom, alone in a folder, the files they
   read coming from the book (``d2lmini.bookfiles``, here served from this checkout on
   127.0.0.1). ``make test`` runs the copies of :data:`SMOKE`, one chapter for each way a
-  copy gets what it reads; ``make test-copies`` (``D2LMINI_ALL_COPIES=1``) runs all of
-  them, about 11 minutes on two cores.
+  copy gets what it reads, as a *student* copy (:func:`d2lmini.export.without_solutions`,
+  what a teacher hands out: it must run without the solutions, and nbval runs the solutions
+  already); ``make test-copies`` (``D2LMINI_ALL_COPIES=1``) runs all of the full copies,
+  solutions included, about 11 minutes on two cores.
 
 Quick mode (``D2LMINI_QUICK=1``) and a smaller budget still (:data:`COPY_BUDGET`) keep the
 runs short: nbval runs every cell of the whole chapter at quick mode's budget already, so
@@ -40,8 +42,8 @@ SMOKE = {
     "15-comparison": "the book's saved runs listed by a pattern (book_files)",
     "22-cnn-text": "data that no system package holds (the movie reviews)",
 }
-RUN = NOTEBOOKS if os.environ.get("D2LMINI_ALL_COPIES") else [
-    p for p in NOTEBOOKS if p.stem in SMOKE]
+ALL = bool(os.environ.get("D2LMINI_ALL_COPIES"))
+RUN = NOTEBOOKS if ALL else [p for p in NOTEBOOKS if p.stem in SMOKE]
 
 
 @pytest.mark.parametrize("framework", ["pytorch", "tensorflow"])
@@ -62,8 +64,11 @@ COPY_BUDGET = {"D2LMINI_MAX_EXAMPLES": "128", "D2LMINI_MAX_TEST_EXAMPLES": "128"
 
 
 def run_alone(path, framework, folder, book_url, monkeypatch):
-    """Execute the ``framework`` copy of notebook ``path`` in the empty ``folder``."""
+    """Execute the ``framework`` copy of notebook ``path`` in the empty ``folder`` (the
+    student copy, without solutions, unless all copies are asked for)."""
     copy = export.single_framework(json.loads(path.read_text(encoding="utf-8")), framework)
+    if not ALL:
+        copy = export.without_solutions(copy)
     monkeypatch.setenv("D2LMINI_QUICK", "1")
     for name, value in COPY_BUDGET.items():
         monkeypatch.setenv(name, value)
