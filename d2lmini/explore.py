@@ -1,0 +1,151 @@
+"""Explorables: interactive figures that a reader moves to see an idea of Part I at work.
+
+:func:`show` displays one, as the last expression of a cell::
+
+    from d2lmini import explore
+    explore.show("padding", n=7, k=3, s=2)
+
+The figure is plain JavaScript (``d2lmini/explore.js``, carried inline by the output), since
+neither PyTorch nor TensorFlow runs in a browser. It computes with the formulas of
+:mod:`d2lmini.arithmetic` and the chapters' rules for cross-correlation and pooling;
+``tests/test_explore.py`` checks it against both, and against real layers, in Chromium. It
+runs in JupyterLab, Colab and on the book's site (also from ``file://``). Where scripts do not
+run (a plain-text front end, a notebook not yet trusted) the output says what the figure
+shows and how to see it.
+
+The figures and their options (all optional):
+
+``"cross-correlation"``
+    ``X``, ``K``: 2-D arrays (at most 8 by 8; ``K`` no larger than ``X``); ``b``: the bias.
+``"padding"``
+    ``n``, ``k``, ``p``, ``s``, ``d``: input size, kernel, padding, stride, dilation;
+    ``mode``: ``"pytorch"`` (padding ``p`` on each side), ``"valid"`` or ``"same"`` (Keras).
+``"receptive-field"``
+    ``preset``: one of :data:`PRESETS`, the stack shown first.
+``"pooling"``
+    ``X``: a square 2-D array (at most 8 by 8); ``k``, ``s``, ``p``; ``mode``: ``"max"`` or
+    ``"avg"``; ``framework``: ``"pytorch"`` or ``"keras"``; ``ceil_mode``,
+    ``count_include_pad`` (PyTorch); ``padding``: ``"valid"`` or ``"same"`` (Keras).
+
+>>> fig = show("padding", n=5, k=3, mode="same")
+>>> print(repr(fig))
+Interactive figure "padding" (padding, stride and dilation): it runs where the notebook's front end runs JavaScript (JupyterLab, Colab) and on the book's site.
+"""
+import html
+import json
+from pathlib import Path
+
+__all__ = ["show", "Explorable", "FIGURES", "PRESETS"]
+
+SCRIPT = Path(__file__).with_name("explore.js")
+
+# The receptive-field figure's stacks (explore.js's PRESETS).
+PRESETS = ("two 3\u00d73", "one 5\u00d75", "the chapter's stack", "LeNet-5", "AlexNet", "VGG-16")
+
+
+def _int(lo, hi):
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            return f"a whole number from {lo} to {hi}"
+    return check
+
+
+def _among(*values):
+    def check(v):
+        if v not in values:
+            return "one of " + ", ".join(repr(x) for x in values)
+    return check
+
+
+def _flag(v):
+    if not isinstance(v, bool):
+        return "True or False"
+
+
+def _number(v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return "a number"
+
+
+def _matrix(square):
+    def check(v):
+        try:
+            rows = [[float(x) for x in row] for row in v]
+        except (TypeError, ValueError):
+            return "a 2-D array of numbers"
+        if not rows or not rows[0] or len({len(r) for r in rows}) != 1:
+            return "a 2-D array of numbers with rows of one length"
+        if len(rows) > 8 or len(rows[0]) > 8:
+            return f"at most 8 by 8 (got {len(rows)} by {len(rows[0])})"
+        if square and len(rows) != len(rows[0]):
+            return f"square (got {len(rows)} by {len(rows[0])})"
+    return check
+
+
+# name: (what it shows, {option: check}); a check returns what the value must be, or None.
+FIGURES = {
+    "cross-correlation": ("a kernel sliding over an input, each product and the sum",
+                          {"X": _matrix(False), "K": _matrix(False), "b": _number}),
+    "padding": ("padding, stride and dilation",
+                {"n": _int(1, 16), "k": _int(1, 7), "p": _int(0, 4), "s": _int(1, 4),
+                 "d": _int(1, 3), "mode": _among("pytorch", "valid", "same")}),
+    "receptive-field": ("the receptive field of a stack of layers",
+                        {"preset": _among(*PRESETS)}),
+    "pooling": ("max and average pooling in PyTorch and Keras",
+                {"X": _matrix(True), "k": _int(1, 4), "s": _int(1, 4), "p": _int(0, 2),
+                 "mode": _among("max", "avg"), "framework": _among("pytorch", "keras"),
+                 "ceil_mode": _flag, "count_include_pad": _flag,
+                 "padding": _among("valid", "same")}),
+}
+
+
+def _plain(value):
+    """Options as JSON can hold them (NumPy arrays and numbers become lists and floats)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+class Explorable:
+    """One interactive figure; its HTML output carries the script that draws it."""
+
+    def __init__(self, name, **options):
+        if name not in FIGURES:
+            raise ValueError(f"no figure {name!r}; the figures are: {', '.join(FIGURES)}")
+        checks = FIGURES[name][1]
+        for key, value in options.items():
+            if key not in checks:
+                raise TypeError(f"figure {name!r} has no option {key!r}; its options are: "
+                                f"{', '.join(checks)}")
+            problem = checks[key](_plain(value))
+            if problem:
+                raise ValueError(f"figure {name!r}: {key}={value!r} must be {problem}")
+        if name == "cross-correlation" and {"X", "K"} <= set(options):
+            X, K = _plain(options["X"]), _plain(options["K"])
+            if len(K) > len(X) or len(K[0]) > len(X[0]):
+                raise ValueError(f"figure {name!r}: the kernel K ({len(K)} by {len(K[0])}) "
+                                 f"must fit into X ({len(X)} by {len(X[0])})")
+        self.name = name
+        self.options = {k: _plain(v) for k, v in options.items()}
+
+    def __repr__(self):
+        return (f'Interactive figure "{self.name}" ({FIGURES[self.name][0]}): it runs where '
+                "the notebook's front end runs JavaScript (JupyterLab, Colab) and on the "
+                "book's site.")
+
+    def _repr_html_(self):
+        options = html.escape(json.dumps(self.options, sort_keys=True), quote=True)
+        # The script is inline so that the output works alone: in JupyterLab and Colab, in a
+        # downloaded copy, and on the site from file://. It mounts each figure once.
+        return (f'<div class="cnnbook-explore" data-explore="{self.name}" '
+                f'data-options="{options}"><p class="cx-fallback">{html.escape(repr(self))}'
+                f"</p></div>\n<script>{SCRIPT.read_text(encoding='utf-8')}</script>")
+
+
+def show(name, **options):
+    """Display the interactive figure ``name`` (the last expression of a cell); see the
+    module's docstring for the figures and their options. Raises ``ValueError`` naming the
+    figures, or the option's allowed values, when one is wrong."""
+    return Explorable(name, **options)
