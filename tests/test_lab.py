@@ -279,6 +279,43 @@ def test_chapter_runs_in_lab(lab, browser):
         context.close()
 
 
+def test_an_interactive_figure_runs_in_lab(lab, browser):
+    """A chapter's explore.show cell, run in JupyterLab, draws its figure (its script runs in
+    the output) and the figure answers the keyboard."""
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
+                     "outputs": [], "source": "from d2lmini import explore\n"
+                                              "explore.show('padding', n=7, k=3, s=2)"}],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                      "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    (lab.root / "figure.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  service_workers="block")
+    page = context.new_page()
+    page_errors = []
+    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    try:
+        page.goto(f"{lab.url}/lab/tree/figure.ipynb?token={lab.token}&reset", wait_until="load")
+        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").wait_for(
+            timeout=60_000)
+        page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('#jp-main-statusbar *')).some("
+            "e => /^(?!No Kernel).+ \\| Idle$/.test(e.textContent.trim()))", timeout=90_000)
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+        figure = page.locator(".cnnbook-explore[data-mounted='true']")
+        figure.wait_for(timeout=60_000)
+        size = figure.locator("[data-role=size]")
+        assert size.inner_text() == "3×3"  # floor((7 - 3) / 2) + 1
+        figure.locator("input[data-control=n]").focus()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        assert size.inner_text() == "4×4"  # n = 9: floor((9 - 3) / 2) + 1
+        assert not page_errors, page_errors
+    finally:
+        context.close()
+
+
 def test_make_lab_allows_root():
     """`make lab` adds --allow-root as root only, and listens on 127.0.0.1 unless LAB_IP says
     otherwise (`make -n` prints the commands; LAB_UID fakes the user id)."""

@@ -668,3 +668,32 @@ def test_solutions_are_folded_until_the_reader_opens_one(visit):
         .filter(x => x.getClientRects().length > 0).map(x => x.dataset.fw)""")
     assert set(shown) <= {"pytorch"}
     v.assert_clean()
+
+
+def test_interactive_figures_work_on_the_site_from_disk_and_on_a_phone(browser):
+    """Each chapter page with an interactive figure (d2lmini.explore) draws it, opened as a
+    file, with no error and no request leaving the disk; at a phone's width the page does
+    not scroll sideways. (tests/test_explore.py checks what the figures compute.)"""
+    pages = _pages_with('data-explore="')
+    assert len(pages) >= 4, pages
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    errors, remote = [], []
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and errors.append(f"{page.url}: {m.text}"))
+        page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+        page.on("request", lambda r: r.url.startswith(("file:", "data:")) or remote.append(r.url))
+        for chapter in pages:
+            page.goto((SITE / chapter).as_uri(), wait_until="load")
+            figures = page.locator(".cnnbook-explore")
+            assert figures.count() >= 1, chapter
+            for i in range(figures.count()):
+                assert figures.nth(i).get_attribute("data-mounted") == "true", chapter
+                assert figures.nth(i).locator(".cx-title").count() == 1, chapter
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, chapter
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "explore-phone.png"))
+        assert not errors, "\n".join(errors)
+        assert not remote, remote
+    finally:
+        context.close()
