@@ -149,3 +149,51 @@ def show(name, **options):
     module's docstring for the figures and their options. Raises ``ValueError`` naming the
     figures, or the option's allowed values, when one is wrong."""
     return Explorable(name, **options)
+
+
+_SCRIPT_START = "\n<script>"
+
+
+def refresh(path):
+    """Bring the figures' script in notebook ``path`` up to date without running it.
+
+    A committed output carries the script of ``d2lmini/explore.js`` as it was when the cell
+    ran; after the script changes, this rewrites each figure output's script (its options,
+    which come from the run, stay). Returns the number of outputs changed; the file is
+    rewritten (atomically, in Jupyter's own format: needs ``nbformat``) only when one did.
+    """
+    import nbformat
+    from .checkpoint import atomic_write_text
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    script = f"{_SCRIPT_START}{SCRIPT.read_text(encoding='utf-8')}</script>"
+    changed = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            html_text = out.get("data", {}).get("text/html", "")
+            if 'class="cnnbook-explore"' not in html_text or _SCRIPT_START not in html_text:
+                continue
+            fresh = html_text.split(_SCRIPT_START, 1)[0] + script
+            if fresh != html_text:
+                out["data"]["text/html"] = fresh
+                changed += 1
+    if changed:
+        atomic_write_text(path, nbformat.writes(nb) + "\n")
+    return changed
+
+
+def main(argv=None):
+    import argparse
+    parser = argparse.ArgumentParser(
+        prog="python -m d2lmini.explore",
+        description="Bring the interactive figures' script in notebooks up to date "
+                    "(after editing d2lmini/explore.js), without running them.")
+    parser.add_argument("notebooks", nargs="+", help="notebooks (.ipynb)")
+    args = parser.parse_args(argv)
+    for name in args.notebooks:
+        print(f"{name}: {refresh(name)} figure output(s) updated")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

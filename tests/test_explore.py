@@ -54,6 +54,40 @@ def test_the_output_carries_its_options_and_the_script():
     assert "JupyterLab" in repr(out)  # what a front end without scripts shows
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")),
+                         ids=lambda p: p.stem)
+def test_committed_figures_carry_the_current_script(path):
+    """A figure's committed output runs the script of d2lmini/explore.js as it is now."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    script = explore.SCRIPT.read_text(encoding="utf-8")
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            text = "".join(out.get("data", {}).get("text/html", ""))
+            if 'class="cnnbook-explore"' in text:
+                assert text.endswith(f"<script>{script}</script>"), (
+                    f"{path.name}: a figure's output holds an older explore.js; run "
+                    f"python -m d2lmini.explore notebooks/{path.name}")
+
+
+def test_refresh_updates_an_old_script_and_keeps_the_options(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    fig = explore.show("padding", n=5, k=3)
+    old = fig._repr_html_().replace("var VERSION = 1;", "var VERSION = 0;")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "explore.show('padding', n=5, k=3)", execution_count=1, outputs=[
+            nbformat.v4.new_output("execute_result", data={"text/html": old},
+                                   execution_count=1)])])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    assert explore.refresh(path) == 1
+    assert nbformat.read(path, as_version=4).cells[0].outputs[0].data["text/html"] == \
+        fig._repr_html_()
+    assert explore.refresh(path) == 0  # current: the file is left alone
+
+
 # ----------------------------------------------------------------------------- in Chromium
 
 @pytest.fixture(scope="module")
