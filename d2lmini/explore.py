@@ -38,6 +38,7 @@ from pathlib import Path
 __all__ = ["show", "Explorable", "FIGURES", "PRESETS"]
 
 SCRIPT = Path(__file__).with_name("explore.js")
+_SCRIPT_START = "\n<script>"
 
 # The receptive-field figure's stacks (explore.js's PRESETS).
 PRESETS = ("two 3\u00d73", "one 5\u00d75", "the chapter's stack", "LeNet-5", "AlexNet", "VGG-16")
@@ -108,6 +109,17 @@ def _plain(value):
     return value
 
 
+def script():
+    """``explore.js`` as an output carries it: without comments and indentation (a chapter
+    page, its source and its downloads each hold a copy, so every kilobyte counts)."""
+    lines = []
+    for line in SCRIPT.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith(("//", "/*", "* ", "*/")) and line != "*":
+            lines.append(line)
+    return "\n".join(lines)
+
+
 class Explorable:
     """One interactive figure; its HTML output carries the script that draws it."""
 
@@ -141,7 +153,7 @@ class Explorable:
         # downloaded copy, and on the site from file://. It mounts each figure once.
         return (f'<div class="cnnbook-explore" data-explore="{self.name}" '
                 f'data-options="{options}"><p class="cx-fallback">{html.escape(repr(self))}'
-                f"</p></div>\n<script>{SCRIPT.read_text(encoding='utf-8')}</script>")
+                f"</p></div>{_SCRIPT_START}{script()}</script>")
 
 
 def show(name, **options):
@@ -150,8 +162,6 @@ def show(name, **options):
     figures, or the option's allowed values, when one is wrong."""
     return Explorable(name, **options)
 
-
-_SCRIPT_START = "\n<script>"
 
 
 def refresh(path):
@@ -166,14 +176,14 @@ def refresh(path):
     from .checkpoint import atomic_write_text
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    script = f"{_SCRIPT_START}{SCRIPT.read_text(encoding='utf-8')}</script>"
+    fresh_script = f"{_SCRIPT_START}{script()}</script>"
     changed = 0
     for cell in nb.cells:
         for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
             html_text = out.get("data", {}).get("text/html", "")
             if 'class="cnnbook-explore"' not in html_text or _SCRIPT_START not in html_text:
                 continue
-            fresh = html_text.split(_SCRIPT_START, 1)[0] + script
+            fresh = html_text.split(_SCRIPT_START, 1)[0] + fresh_script
             if fresh != html_text:
                 out["data"]["text/html"] = fresh
                 changed += 1

@@ -62,7 +62,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_committed_figures_carry_the_current_script(path):
     """A figure's committed output runs the script of d2lmini/explore.js as it is now."""
     nb = json.loads(path.read_text(encoding="utf-8"))
-    script = explore.SCRIPT.read_text(encoding="utf-8")
+    script = explore.script()
     for cell in nb["cells"]:
         for out in cell.get("outputs", []):
             text = "".join(out.get("data", {}).get("text/html", ""))
