@@ -117,3 +117,18 @@ def test_every_notebook_is_in_the_table_of_contents():
     walk(toc)
     missing = [p.stem for p in NOTEBOOKS if f"notebooks/{p.stem}" not in files]
     assert not missing, f"notebooks missing from _toc.yml: {missing}"
+
+
+def test_figures_are_drawn_inline_from_the_setup_cell(notebook):
+    """`%matplotlib inline` comes before the first figure: without it, some matplotlib
+    versions (3.8) show a chapter's first figure under the next cell instead of its own."""
+    path, nb = notebook
+    cells = [source(c) for c in code_cells(nb)]
+    first_plot = next((i for i, s in enumerate(cells)
+                       if re.search(r"\bplt\.|plotting\.|\.plot\(|train_ch6\(", s)), None)
+    if first_plot is None:
+        return
+    inline = next((i for i, s in enumerate(cells) if "%matplotlib inline" in s), None)
+    assert inline is not None and inline <= first_plot, (
+        f"{path.name}: put `%matplotlib inline` in the setup cell (the first after the "
+        "install cell)")
