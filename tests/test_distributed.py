@@ -285,7 +285,9 @@ def test_an_interrupted_launch_leaves_no_process(framework, worker, tf_worker, t
     marker = tmp_path / "x.hanging"  # rank 1 writes it, then sleeps
 
     def interrupt():
-        deadline = time.monotonic() + 60
+        # Wait for the workers to start (importing a framework on busy cores can take a
+        # minute), but interrupt before launch's own timeout.
+        deadline = time.monotonic() + 100
         while not marker.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         os.kill(os.getpid(), signal.SIGINT)
