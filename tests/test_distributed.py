@@ -292,6 +292,9 @@ def test_an_interrupted_launch_leaves_no_process(framework, worker, tf_worker, t
             time.sleep(0.1)
         os.kill(os.getpid(), signal.SIGINT)
 
+    # A kernel turns SIGINT into KeyboardInterrupt; a test runner's worker process may not
+    # (an earlier test or the runner can leave another handler), so install Python's own.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     threading.Thread(target=interrupt, daemon=True).start()
     try:
         with pytest.raises(KeyboardInterrupt):
@@ -299,6 +302,7 @@ def test_an_interrupted_launch_leaves_no_process(framework, worker, tf_worker, t
         assert marker.exists()  # the workers ran when the interrupt came
         assert not _launched(script), "processes of the launch still run"
     finally:  # whatever the outcome, nothing of this test outlives it
+        signal.signal(signal.SIGINT, previous)
         for pid in _launched(script):
             os.kill(pid, signal.SIGKILL)
 
