@@ -9,19 +9,16 @@ desktop and on a phone-sized screen, and what they show is read back.
 """
 import itertools
 import json
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from d2lmini import arithmetic, explore
+from test_site import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 X5 = np.arange(25, dtype=float).reshape(5, 5)
 CHAPTER1_X = [[1, 0, 2, 3, 1], [5, 4, 2, 0, 2], [3, 4, 5, 1, 0], [2, 0, 1, 4, 3],
               [1, 2, 0, 3, 5]]
@@ -92,10 +89,7 @@ def test_refresh_updates_an_old_script_and_keeps_the_options(tmp_path):
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make system-deps` (Debian package "
-                    "`chromium`) or set CHROMIUM to a Chromium binary")
+    sync_api = require_chromium()
     figures = [explore.show("cross-correlation", X=np.array(CHAPTER1_X), K=CHAPTER1_K, b=1.0),
                explore.show("padding", n=7, k=3, p=1, s=2),
                explore.show("receptive-field"),
@@ -108,7 +102,7 @@ def page(tmp_path_factory):
                     f"<p>Text before.</p>{body}<p>Text after.</p></body></html>",
                     encoding="utf-8")
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         context = browser.new_context(viewport={"width": 1000, "height": 900})
         requests = []
         context.on("request", lambda r: requests.append(r.url))

@@ -89,12 +89,18 @@ def server():
     httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser(server):
+def require_chromium():
+    """Playwright's sync API, once Chromium is known to be there (a clear failure if not)."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
     if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make system-deps` (Debian package "
                     "`chromium`) or set CHROMIUM to a Chromium binary")
+    return sync_api
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    sync_api = require_chromium()
     with sync_api.sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
