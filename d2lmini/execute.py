@@ -57,12 +57,16 @@ def strip_startup_logs(nb):
 
 
 def execute_framework(path, framework, timeout=None, kernel_name="python3", log=print,
-                      match=None):
+                      match=None, skip=None):
     """Run the shared and ``framework``'s code cells of the notebook at ``path`` in place
     (not the cells tagged ``both-frameworks``, which need the other framework's results).
 
     ``match``, a regular expression, narrows the run to the cells whose source it finds
     (for refreshing a self-contained cell, such as one that only reads result files).
+    ``skip``, a regular expression, leaves out the cells whose source it finds: they keep
+    their committed outputs (for refreshing a chapter's solutions without re-running its
+    long training cell; a later cell that uses what a skipped cell made then fails, so
+    skip those too).
 
     Returns the number of cells executed. Raises ``ValueError`` for an unknown framework or
     a file that is not a notebook, and nbclient's ``CellExecutionError`` (naming the cell
@@ -82,7 +86,8 @@ def execute_framework(path, framework, timeout=None, kernel_name="python3", log=
     todo = [i for i, cell in enumerate(nb.cells)
             if cell.cell_type == "code" and cell_framework(cell) in (None, framework)
             and BOTH not in cell.metadata.get("tags", [])
-            and (match is None or re.search(match, cell.source))]
+            and (match is None or re.search(match, cell.source))
+            and (skip is None or not re.search(skip, cell.source))]
     client.reset_execution_trackers()
     with client.setup_kernel():
         for n, index in enumerate(todo, 1):
@@ -127,6 +132,9 @@ def main(argv=None):
                         help="execute nothing: only remove TensorFlow's start-up log lines")
     parser.add_argument("--match", default=None, metavar="REGEX",
                         help="run only the cells whose source matches REGEX")
+    parser.add_argument("--skip", default=None, metavar="REGEX",
+                        help="do not run the cells whose source matches REGEX (they keep "
+                             "their outputs), e.g. a chapter's long training cell")
     parser.add_argument("--timeout", type=int, default=None,
                         help="seconds one cell may take (default: no limit)")
     args = parser.parse_args(argv)
@@ -144,7 +152,8 @@ def main(argv=None):
         parser.error("--framework is required (pytorch or tensorflow)")
     for path in args.notebooks:
         try:
-            n = execute_framework(path, args.framework, args.timeout, match=args.match)
+            n = execute_framework(path, args.framework, args.timeout, match=args.match,
+                                  skip=args.skip)
         except ValueError as e:
             parser.exit(2, f"error: {e}\n")
         print(f"{path}: executed {n} cells ({args.framework} and shared); the other "

@@ -68,6 +68,20 @@ def test_match_runs_only_the_matching_cells(tmp_path):
     assert "pytorch 21\n" in texts and "committed TF run\n" in texts
 
 
+def test_skip_leaves_the_matching_cells_and_their_outputs(tmp_path):
+    path = notebook(tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[2].source = "import time; time.sleep(600)  # a long training cell"
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="trained\n")]
+    nb.cells.append(nbformat.v4.new_code_cell("print('solution', x * 2)",
+                                              metadata={"tags": ["solution", "pytorch"]}))
+    nbformat.write(nb, path)
+    assert execute.execute_framework(path, "pytorch", timeout=60, log=lambda *a: None,
+                                     skip=r"time\.sleep") == 2
+    texts = outputs(path)
+    assert "trained\n" in texts and "solution 40\n" in texts and "committed TF run\n" in texts
+
+
 def test_tensorflow_start_up_lines_are_stripped():
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("import tensorflow")
