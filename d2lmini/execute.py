@@ -32,7 +32,9 @@ __all__ = ["execute_framework", "strip_startup_logs"]
 # TensorFlow's C++ start-up lines (absl logging), e.g. "I0000 00:00:17961... port.cc:153] oneDNN
 # custom operations are on...": written to stderr before TF_CPP_MIN_LOG_LEVEL takes effect.
 _STARTUP_LOG = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called"
-                          r"|[IWE]\d{4} \d\d:\d\d:[\d.]+\s+\d+ [\w./-]+:\d+\])")
+                          r"|[IWE]\d{4} \d\d:\d\d:[\d.]+\s+\d+ [\w./-]+:\d+\]"
+                          # the second line of the CPU-feature message, with no prefix
+                          r"|To enable the following instructions: .* rebuild TensorFlow)")
 
 
 def strip_startup_logs(nb):

@@ -87,10 +87,12 @@ def test_tensorflow_start_up_lines_are_stripped():
     cell = nbformat.v4.new_code_cell("import tensorflow")
     cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=(
         "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
-        "I0000 00:00:1796191595.085992    7893 port.cc:153] oneDNN custom operations are on.\n")),
+        "I0000 00:00:1796191595.085992    7893 port.cc:153] oneDNN custom operations are on.\n"
+        "To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild "
+        "TensorFlow with the appropriate compiler flags.\n")),
         nbformat.v4.new_output("stream", name="stderr", text="UserWarning: a real warning\n")]
     nb.cells = [cell]
-    assert execute.strip_startup_logs(nb) == 2
+    assert execute.strip_startup_logs(nb) == 3
     assert [o["text"] for o in nb.cells[0].outputs] == ["UserWarning: a real warning\n"]
 
 
