@@ -102,6 +102,22 @@ def test_every_chapter_ends_with_exercises(notebook):
         f"{path.name} has no Exercises section"
 
 
+# Phrases that talk about how the book was made instead of about networks (issue 36). A
+# chapter says what ran and what a reader's machine would take; these never come back.
+PROJECT_TALK = re.compile(
+    r"machine that executed|our copy\b|outputs were made|this book's (80% )?target|"
+    r"80% target|throughput targets|a test keeps its settings|the project's", re.I)
+
+
+def test_prose_speaks_about_networks_not_about_the_project(notebook):
+    path, nb = notebook
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            found = PROJECT_TALK.search(source(cell))
+            assert not found, (f"{path.name}: '{found[0]}' speaks about the making of the "
+                               "book; say what ran and what a reader's CPU or GPU would take")
+
+
 def test_every_notebook_is_in_the_table_of_contents():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = set()
