@@ -54,17 +54,8 @@ publish: setup
 	@$(PY) -m d2lmini.bookfiles --check-publishable
 	@$(MAKE) --no-print-directory book
 
-# The longest notebooks first. Each xdist worker takes a whole notebook at a time
-# (--dist loadscope) in the order given; a long one handed out last would leave the other
-# worker idle for minutes at the end, where the unit tests' many short modules fill in.
-SLOW_FIRST := $(addprefix notebooks/,24-after-resnet.ipynb 23-data-parallel.ipynb \
-	21-two-frameworks.ipynb 10-vgg.ipynb 18-classic-nets-cifar10.ipynb 11-nin.ipynb \
-	20-performance.ipynb 12-googlenet.ipynb 14-densenet.ipynb 13-resnet.ipynb)
-NOTEBOOK_ORDER := $(SLOW_FIRST) $(filter-out $(SLOW_FIRST),$(sort $(wildcard notebooks/*.ipynb)))
-
 test: book
-	$(TESTENV) $(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax --durations=25 \
-	  $(NOTEBOOK_ORDER) tests
+	$(TESTENV) $(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax --durations=25 tests notebooks
 
 test-unit: setup
 	OMP_NUM_THREADS=$(THREADS) $(PY) -m pytest -n $(JOBS) --dist loadscope tests
