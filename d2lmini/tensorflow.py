@@ -20,6 +20,7 @@ from .backend_tf.cifar10 import *  # noqa: E402,F401,F403
 from .backend_tf.movie_reviews import *  # noqa: E402,F401,F403
 from .backend_tf.augment import *  # noqa: E402,F401,F403
 from .backend_tf.distributed import *  # noqa: E402,F401,F403
+from .backend_tf.inside import *  # noqa: E402,F401,F403
 from .backend_tf.compat import *  # noqa: E402,F401,F403 (d2l's aliases: d2l.tensor, ...)
 from .config import budget, quick_mode  # noqa: E402,F401
 from .plotting import Animator, plot, plot_history, set_axes, set_figsize, show_images, use_svg_display  # noqa: E402,F401

@@ -15,6 +15,7 @@ from .backend_torch.cifar10 import *  # noqa: F401,F403
 from .backend_torch.movie_reviews import *  # noqa: F401,F403
 from .backend_torch.augment import *  # noqa: F401,F403
 from .backend_torch.distributed import *  # noqa: F401,F403
+from .backend_torch.inside import *  # noqa: F401,F403
 from .backend_torch.compat import *  # noqa: F401,F403 (d2l's aliases: d2l.tensor, ...)
 from .config import budget, quick_mode  # noqa: F401
 from .plotting import Animator, plot, plot_history, set_axes, set_figsize, show_images, use_svg_display  # noqa: F401
