@@ -296,6 +296,11 @@ def _human(seconds):
     return f"{seconds / 3600:.1f} h"
 
 
+def _seconds(seconds):
+    """Like :func:`_human`, with a decimal below 10 s (a GPU epoch of LeNet takes 0.5 s)."""
+    return f"{seconds:.1f} s" if seconds < 10 else _human(seconds)
+
+
 def _duration_line(run):
     epochs = _part(run.epochs, run.requested_epochs)
     plural = "" if run.epochs == 1 and epochs == "1" else "s"
@@ -305,6 +310,64 @@ def _duration_line(run):
 
 def _part(n, total):
     return f"{n:,}" if n == total else f"{n:,} of {total:,}"
+
+
+def training_cost(key, *, results="results", frameworks=FRAMEWORK_NAMES):
+    """What training a chapter's network in full takes, from the runs the book recorded.
+
+    For each recorded run of the network (``<results>/<key>-<framework>.json``, the
+    chapter's own run, and ``<key>-pytorch-full.json``, the full run on a GPU), the seconds
+    one full epoch took (training on all images, then the test pass), scaled to every image
+    where the run trained on fewer, and times the chapter's number of epochs.
+
+    Parameters
+    ----------
+    key : str
+        The network's key in :data:`d2lmini.networks.NETWORKS`, e.g. ``"alexnet"``.
+    results : str or Path, keyword-only
+        The folder of recorded runs (a chapter's ``results/``; fetched from the book where
+        the chapter was opened alone).
+    frameworks : sequence of str, keyword-only
+
+    Returns
+    -------
+    str
+        A few lines: the full run's size, then one line per recorded run (device,
+        framework, measured seconds per epoch, the full run's estimated time), then how to
+        run less.
+
+    Example
+    -------
+    >>> print(training_cost("alexnet"))  # doctest: +SKIP
+    AlexNet in full: 10 epochs of 60,000 training images at 224x224, each followed by ...
+    """
+    from .networks import NETWORKS
+    if key not in NETWORKS:
+        raise ValueError(f"no network {key!r}; choose one of {', '.join(NETWORKS)}")
+    spec = NETWORKS[key]
+    size = f"{spec.size}x{spec.size}"
+    lines = [f"{spec.title} in full: {spec.epochs} epochs of 60,000 training images at {size}, "
+             f"each followed by a test pass over 10,000."]
+    runs = [(f"{key}-{fw}.json", fw) for fw in frameworks] + [(f"{key}-pytorch-full.json",
+                                                               "pytorch")]
+    for name, fw in runs:
+        try:
+            run = TrainResult.load(str(Path(results) / name))
+        except FileNotFoundError:
+            continue
+        epoch_s = run.extra.get("epoch_seconds") or [run.train_seconds / max(run.epochs, 1)]
+        per_epoch = sum(epoch_s) / len(epoch_s) * run.total_train_examples / run.train_examples
+        gpu = run.device.startswith("cuda")
+        where = (f"a GPU ({run.extra.get('gpu', run.device)}, the full run)" if gpu
+                 else "the CPU of the chapter's run")
+        scaled = "" if run.train_examples == run.total_train_examples else (
+            f" (scaled from {run.train_examples:,} images)")
+        lines.append(f"  {FRAMEWORK_NAMES[fw]} on {where}: {_seconds(per_epoch)} per epoch"
+                     f"{scaled} -> about {_human(per_epoch * spec.epochs)} for {spec.epochs} "
+                     f"epochs ({run.examples_per_sec:,.0f} examples/s)")
+    lines.append("To run less, set before the chapter's first cell: %env D2LMINI_MAX_EPOCHS=1 "
+                 "(one epoch), or %env D2LMINI_MAX_EXAMPLES=6000 (a tenth of the images).")
+    return "\n".join(lines)
 
 
 class Progress:
