@@ -235,26 +235,26 @@ def plot_feature_maps(image, maps, *, title="Feature maps of one image", channel
     """
     if not maps:
         raise ValueError("no feature maps to draw: the network has no convolutional stage")
-    ncols = 1 + min(channels, max(m.shape[0] for _, m in maps))
-    fig, axes = plt.subplots(len(maps), ncols, squeeze=False,
-                             figsize=(ncols * scale, len(maps) * scale + 0.6))
-    for r, (label, m) in enumerate(maps):
-        for ax in axes[r]:
-            _hide_ticks(ax)
-        if r == 0:
-            axes[0, 0].imshow(_image(image), cmap="gray")
-            axes[0, 0].set_title("input", fontsize=7, pad=2)
-        else:
-            axes[r, 0].set_visible(False)
-        axes[r, 1].set_ylabel(f"{label}\n{m.shape[0]}x{m.shape[1]}x{m.shape[2]}",
+    ncols = min(channels, max(m.shape[0] for _, m in maps))
+    # Row 0: the input alone; then one row per stage, labelled on its left.
+    fig, axes = plt.subplots(1 + len(maps), ncols, squeeze=False, constrained_layout=True,
+                             figsize=(max(ncols, 4) * scale + 1.2, (1 + len(maps)) * scale + 0.5))
+    for ax in axes.flat:
+        _hide_ticks(ax)
+    axes[0, 0].imshow(_image(image), cmap="gray")
+    axes[0, 0].set_title("input", fontsize=7, pad=2)
+    for ax in axes[0, 1:]:
+        ax.set_visible(False)
+    for r, (label, m) in enumerate(maps, start=1):
+        axes[r, 0].set_ylabel(f"{label}\n{m.shape[0]}x{m.shape[1]}x{m.shape[2]}",
                               fontsize=7, rotation=0, ha="right", va="center")
-        for j in range(min(channels, m.shape[0])):
-            axes[r, 1 + j].imshow(m[j], cmap="viridis")
-            if r == 0:
-                axes[r, 1 + j].set_title(f"ch {j}", fontsize=7, pad=2)
-        for ax in axes[r, 1 + min(channels, m.shape[0]):]:
-            ax.set_visible(False)
-    fig.suptitle(f"{title} (bright: strong response; channels x height x width)",
+        for j in range(ncols):
+            if j < m.shape[0]:
+                axes[r, j].imshow(m[j], cmap="viridis")
+                axes[r, j].set_title(f"ch {j}", fontsize=6, pad=1)
+            else:
+                axes[r, j].set_visible(False)
+    fig.suptitle(f"{title}\n(first {ncols} channels per stage; bright: strong response)",
                  fontsize=10)
     return fig
 
@@ -307,6 +307,7 @@ def plot_mistakes(pred, *, title="Misclassified test images", scale=1.2):
         _hide_ticks(ax)
         ax.set_title(f"true: {pred.classes[t]}\nsaid: {pred.classes[p]}", fontsize=7)
     fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     return fig
 
 
