@@ -210,3 +210,81 @@ def subsample(images, labels, n, seed=0):
         return images, labels
     order = np.sort(np.random.default_rng(seed).permutation(len(labels))[:n])
     return images[order], labels[order]
+
+
+def split_indices(n, n_valid, seed=0):
+    """A seeded split of ``n`` examples into training and validation indices.
+
+    The framework-free half of the backends' ``split_validation``: ``n_valid`` indices
+    drawn at random (``numpy.random.default_rng(seed)``) go to validation, the others to
+    training; each part is in increasing order, and together they are ``0 .. n-1`` once.
+
+    Parameters
+    ----------
+    n : int
+        Number of examples to split.
+    n_valid : int
+        Examples held out for validation: a whole number from 1 to ``n - 1``.
+    seed : int
+        Seed of the draw; the same seed gives the same split.
+
+    Returns
+    -------
+    train_idx, valid_idx : int64 arrays, shapes (n - n_valid,) and (n_valid,)
+
+    Raises
+    ------
+    ValueError
+        ``n_valid`` is not a whole number from 1 to ``n - 1`` (both parts must be
+        non-empty), or ``seed`` is not an int.
+
+    Example
+    -------
+    >>> train_idx, valid_idx = split_indices(10, 3, seed=0)
+    >>> len(train_idx), len(valid_idx), sorted([*train_idx, *valid_idx]) == list(range(10))
+    (7, 3, True)
+    >>> split_indices(10, 10)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_valid must be a whole number from 1 to 9 (10 examples: both parts need at least one), got 10
+    """
+    if isinstance(n_valid, bool) or not isinstance(n_valid, numbers.Integral) \
+            or not 1 <= n_valid <= n - 1:
+        raise ValueError(f"n_valid must be a whole number from 1 to {n - 1} ({n:,} examples: "
+                         f"both parts need at least one), got {n_valid!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"seed must be an int, got {seed!r}")
+    order = np.random.default_rng(int(seed)).permutation(n)
+    return np.sort(order[n_valid:]), np.sort(order[:int(n_valid)])
+
+
+def split_loader(loader, images, labels, shuffle, n_valid, seed=0):
+    """The framework-free body of the backends' ``split_validation``.
+
+    ``images`` and ``labels`` are ``loader``'s examples as numpy arrays, in the layout its
+    class takes (images (N, H, W, C) or token ids (N, L)), and ``shuffle`` whether it
+    reshuffles. Two new loaders of ``type(loader)`` are built over the parts that
+    :func:`split_indices` draws, with the batch size, image size, seed, device and
+    ``total_examples`` of ``loader``: the training one shuffles (as ``loader`` does) and
+    keeps ``augment``; the validation one neither shuffles nor augments. Attributes that
+    the loading function set after building ``loader`` (``classes``, ``data_name``,
+    ``vocab``) are copied to both.
+    """
+    train_idx, valid_idx = split_indices(len(labels), n_valid, seed)
+    cls = type(loader)
+    # Token loaders take no resize; image loaders are rebuilt at the size they serve.
+    resize = None if hasattr(loader, "sequence_length") else tuple(loader.image_size)
+    augments = "augment" in vars(loader)
+
+    def build(idx, shuffles, augment):
+        extra = {"augment": augment} if augments else {}
+        new = cls(images[idx], labels[idx], loader.batch_size, shuffle=shuffles,
+                  resize=resize, total_examples=loader.total_examples, seed=loader.seed,
+                  **extra)
+        for name, value in vars(loader).items():  # set by the loading function
+            if name not in vars(new):
+                setattr(new, name, value)
+        return new if loader.device is None else new.on(loader.device)
+
+    return (build(train_idx, shuffle, augments and loader.augment),
+            build(valid_idx, False, False))
