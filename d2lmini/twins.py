@@ -4,7 +4,8 @@ measure how closely the two then agree.
 A chapter writes each network twice, once per framework. :func:`copy_weights` makes the
 two hold the same numbers, so that a test (or a reader) can check that they compute the
 same function: the same logits for the same images (:func:`compare_outputs`), and the same
-loss and updated weights after one step of SGD (:func:`compare_sgd_step`).
+loss and updated weights after one step of SGD (:func:`compare_sgd_step`). :func:`relu_inputs`
+records the input of every ReLU in both, to count those that rounding moves across zero.
 
 The layers are paired in the order the two models create them (convolution with
 ``Conv2D``, ``Linear`` with ``Dense``, ``BatchNorm2d`` with ``BatchNormalization``); a pair
@@ -47,7 +48,7 @@ import warnings
 import numpy as np
 
 __all__ = ["Transfer", "copy_weights", "keras_arrays", "match_batch_norm", "compare_outputs", "compare_sgd_step",
-           "running_stats_difference", "relative_difference", "nchw_to_nhwc"]
+           "running_stats_difference", "relative_difference", "nchw_to_nhwc", "relu_inputs"]
 
 
 @dataclasses.dataclass
@@ -551,3 +552,79 @@ def running_stats_difference(torch_net, keras_net, input_shape):
     diffs = [relative_difference(a, var.numpy())
              for var, a in keras_arrays(torch_net, keras_net, input_shape) if not var.trainable]
     return max(diffs, default=0.0)
+
+
+def relu_inputs(torch_net, keras_net, X):
+    """The input of every ReLU that the two models apply to ``X``, in the order applied.
+
+    Both models run once in training mode (batch norm on the batch's statistics, dropout
+    off), as :func:`compare_sgd_step`'s forward pass does; their batch-norm running
+    statistics are restored afterwards. ReLUs are found by calling them: PyTorch's
+    ``torch.relu``, ``F.relu`` and ``nn.ReLU``, Keras' ``tf.nn.relu`` (which ``"relu"``
+    activations and ``layers.ReLU`` call).
+
+    Parameters
+    ----------
+    torch_net : torch.nn.Module
+    keras_net : keras.Model
+        Its twin, holding the same weights (:func:`copy_weights`).
+    X : torch.Tensor
+        A batch of images, (N, C, H, W).
+
+    Returns
+    -------
+    list of (numpy.ndarray, numpy.ndarray)
+        For each ReLU, its input in PyTorch and in Keras, both in Keras' layout (feature
+        maps NHWC). A ``ValueError`` when the two apply different numbers of ReLUs or of
+        other shapes.
+
+    Examples
+    --------
+    >>> import torch, keras
+    >>> from torch import nn
+    >>> pt = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 10))
+    >>> k = keras.Sequential([keras.layers.Conv2D(4, 3, activation="relu"),
+    ...                       keras.layers.Flatten(), keras.layers.Dense(10)])
+    >>> _ = copy_weights(pt, k, (2, 1, 8, 8))
+    >>> [(a.shape, b.shape) for a, b in relu_inputs(pt, k, torch.rand(2, 1, 8, 8))]
+    [((2, 6, 6, 4), (2, 6, 6, 4))]
+    """
+    import tensorflow as tf
+    import torch
+    import torch.nn.functional as F
+    from torch.overrides import TorchFunctionMode
+
+    got_pt, got_tf = [], []
+    relus = {F.relu, torch.relu, torch.relu_, torch.Tensor.relu, torch.Tensor.relu_}
+
+    class Record(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if func in relus:
+                got_pt.append(args[0].detach().clone())
+            return func(*args, **(kwargs or {}))
+
+    def record_tf(x, *args, **kwargs):
+        got_tf.append(np.asarray(x))
+        return relu_tf(x, *args, **kwargs)
+
+    state = {k: v.clone() for k, v in torch_net.state_dict().items()}
+    moving = [v.numpy() for v in keras_net.non_trainable_variables]
+    was_training, relu_tf = torch_net.training, tf.nn.relu
+    try:
+        with _NoDropout(torch_net, keras_net), torch.no_grad(), Record():
+            torch_net.train()(X)
+        tf.nn.relu = record_tf
+        with _NoDropout(torch_net, keras_net):
+            keras_net(nchw_to_nhwc(X), training=True)
+    finally:
+        tf.nn.relu = relu_tf
+        torch_net.load_state_dict(state)
+        torch_net.train(was_training)
+        for v, a in zip(keras_net.non_trainable_variables, moving):
+            v.assign(a)
+    pairs = [(nchw_to_nhwc(a) if a.dim() == 4 else a.cpu().numpy(), b)
+             for a, b in zip(got_pt, got_tf)]
+    if len(got_pt) != len(got_tf) or any(a.shape != b.shape for a, b in pairs):
+        raise ValueError(f"the two models apply different ReLUs: PyTorch "
+                         f"{[tuple(a.shape) for a in got_pt]}, Keras {[b.shape for b in got_tf]}")
+    return pairs

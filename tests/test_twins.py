@@ -5,8 +5,9 @@ and in Keras (d2lmini.twins copies the weights across).
   near 1e-7, float32 rounding).
 * One SGD step in training mode (batch norm on batch statistics, dropout off), in float64:
   the same loss and the same updated weights to 1e-9. In float32 the updated weights differ
-  by up to a few percent in a few tensors of the networks with batch norm: rounding moves a
-  handful of activations across a ReLU's zero, and the gradient follows; float64 shows that
+  by 1e-5 to 2e-4 in most networks and by a few percent in a batch-norm shift of ResNet-18:
+  rounding moves one or two ReLU inputs across zero (chapter 21 counts them;
+  tests/test_relu_flips.py tests the count), and the gradient follows; float64 shows that
   the two steps are the same computation.
 * Batch norm's running variance is the one real difference: PyTorch updates it with the
   unbiased batch variance, Keras with the biased one (tested below on one layer).
