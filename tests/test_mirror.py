@@ -192,3 +192,13 @@ def test_a_seed_that_is_not_an_int_says_so(seed, no_budget):
     with pytest.raises(ValueError, match="seed must be an int"):
         d2lpt.train_ch6(tiny_net(d2lpt), train_iter, test_iter, 1, 0.1, "cpu", verbose=False,
                         seed=seed)
+
+
+@pytest.mark.parametrize("backend", [d2lpt, d2ltf], ids=["pytorch", "tensorflow"])
+def test_train_ch6_takes_d2ls_six_positional_parameters_and_no_more(backend):
+    params = list(inspect.signature(backend.train_ch6).parameters.values())
+    positional = [p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD]
+    assert positional == ["net", "train_iter", "test_iter", "num_epochs", "lr", "device"]
+    assert all(p.kind == p.KEYWORD_ONLY for p in params[6:])
+    with pytest.raises(TypeError, match="positional"):
+        backend.train_ch6(None, [], [], 1, 0.1, None, False)  # verbose passed by position

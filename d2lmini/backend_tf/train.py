@@ -229,7 +229,7 @@ def _ends_in_softmax(net):
         isinstance(last, K.layers.Softmax)
 
 
-def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=True,
+def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbose=True,
               amp=False, checkpoint=None, seed=None, optimizer="sgd", compile=None,
               jit_compile=None):
     """Train a classifier with SGD (or another optimizer) and cross-entropy; evaluate after
@@ -254,8 +254,9 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         Learning rate.
     device : str, optional
         Where to train, e.g. '/GPU:0'; default :func:`try_gpu`.
-    verbose : bool
-        Show progress and print the summary line.
+    verbose : bool, keyword-only
+        Show progress and print the summary line. This option and all after it are
+        keyword-only: d2l's six positional parameters come first, unchanged.
     amp : False, True, "bfloat16" or "float16"
         Mixed precision: the layers compute in a 16-bit format (Keras' ``mixed_bfloat16``
         or ``mixed_float16`` dtype policy, the latter with loss scaling), weights stay in

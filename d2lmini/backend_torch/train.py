@@ -197,7 +197,7 @@ def _materialize_lazy(net, data_iter):
     return net
 
 
-def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=True,
+def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbose=True,
               amp=False, checkpoint=None, seed=None, optimizer="sgd", compile=False):
     """Train a classifier with SGD (or another optimizer) and cross-entropy; evaluate after
     every epoch.
@@ -219,8 +219,9 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, verbose=T
         Learning rate.
     device : torch.device or str, optional
         Where to train; default :func:`try_gpu`.
-    verbose : bool
-        Show progress and print the summary line.
+    verbose : bool, keyword-only
+        Show progress and print the summary line. This option and all after it are
+        keyword-only: d2l's six positional parameters come first, unchanged.
     amp : False, True, "bfloat16" or "float16"
         Mixed precision: forward and backward passes in a 16-bit format under
         ``torch.autocast``, weights kept in float32. ``True`` picks what the device runs
