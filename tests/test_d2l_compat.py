@@ -383,3 +383,21 @@ def test_keras2_models_train_under_legacy_keras():
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "layers 3 epochs 1" in out.stdout
+
+
+def test_tensorflow_training_gives_the_callers_random_state_back():
+    """As PyTorch's train_ch6 forks its generator, TensorFlow's seeds its run and then puts
+    back Python's and NumPy's states and the global seeds it changed."""
+    import random
+    from tensorflow.python.eager import context
+    random.seed(7)
+    np.random.seed(123)
+    tf.random.set_seed(11)
+    py, npy = random.getstate(), np.random.get_state()
+    train_iter, test_iter = toy_loaders(d2ltf, n=64)
+    d2ltf.train_ch6(lambda: toy_net(d2ltf), train_iter, test_iter, 1, 0.1, "/CPU:0",
+                    verbose=False, seed=5)
+    assert random.getstate() == py
+    after = np.random.get_state()
+    assert after[0] == npy[0] and np.array_equal(after[1], npy[1]) and after[2:] == npy[2:]
+    assert context.global_seed() == 11

@@ -1,6 +1,8 @@
 """Training and evaluation of a classifier in TensorFlow: ``train_ch6`` and friends."""
+import contextlib
 import json
 import os
+import random
 import sys
 import warnings
 
@@ -278,7 +280,9 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbos
         builds here (a model built before the call drew its dropout seeds when its layers
         were made: seed before building it), so that the same call on the same machine
         gives the same numbers. Default: ``D2LMINI_SEED``, else 0. The order of the
-        mini-batches is the loader's (its own ``seed``).
+        mini-batches is the loader's (its own ``seed``). The caller's random state is given
+        back afterwards: Python's and NumPy's exactly, Keras' and TensorFlow's global seeds
+        as they were.
     optimizer : "sgd", "adam" or "adadelta"
         How the weights are updated: plain mini-batch SGD (the book's default), Adam
         :cite:`kingma2014adam` or Adadelta :cite:`zeiler2012adadelta`, with the settings of
@@ -320,8 +324,8 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbos
     dtype_name, precision_note = precision.resolve(
         "gpu" if on_gpu else "cpu", amp, gpu_bf16=on_gpu and _gpu_has_bf16(device))
     seed = training.resolve_seed(seed)
-    keras.utils.set_random_seed(seed)  # Python's, NumPy's and TensorFlow's generators
-    with tf.device(device):
+    with _own_random_state(), tf.device(device):
+        keras.utils.set_random_seed(seed)  # Python's, NumPy's and TensorFlow's generators
         net = _build(net, dtype_name)
         K = _keras_of(net)
         X0 = tf.convert_to_tensor(next(iter(train_iter))[0])  # a first batch, to build the weights
@@ -360,6 +364,32 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbos
     result.extra["xla"] = jit_compile and step.uses_xla()  # known once it has run
     result.extra["compiled"] = result.extra["xla"]
     return result
+
+
+@contextlib.contextmanager
+def _own_random_state():
+    """Give the caller's random state back after training, as PyTorch's ``fork_rng`` does.
+
+    ``keras.utils.set_random_seed`` seeds Python's and NumPy's global generators, Keras'
+    global seed and TensorFlow's global seed. Python's and NumPy's states come back exactly;
+    Keras' and TensorFlow's global seeds are set back to what they were (TensorFlow restarts
+    its sequence of op seeds from that seed: it has no way to read the position reached)."""
+    py_state, np_state = random.getstate(), np.random.get_state()
+    try:
+        from keras.src.backend.common import global_state
+        from tensorflow.python.eager import context
+        keras_seed = global_state.get_global_attribute("global_random_seed")
+        tf_seed = context.global_seed()
+    except (ImportError, AttributeError):  # Keras 2 or a layout these versions do not have
+        global_state = None
+    try:
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+        if global_state is not None:
+            global_state.set_global_attribute("global_random_seed", keras_seed)
+            tf.random.set_seed(tf_seed)
 
 
 def make_optimizer(name, lr, K=keras):
