@@ -14,7 +14,7 @@ JOBS   ?= 2
 THREADS ?= $(shell $(PYTHON) -c "import os; print(max(1, (os.cpu_count() or 1) // $(JOBS)))")
 TESTENV := D2LMINI_QUICK=1 OMP_NUM_THREADS=$(THREADS)
 
-.PHONY: setup system-deps movie-reviews book publish test test-unit test-notebooks test-copies lab export bench clean reproduce
+.PHONY: lint setup system-deps movie-reviews book publish test test-unit test-notebooks test-copies lab export bench clean reproduce
 
 # A virtual environment with the pinned frameworks. Re-made when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -54,8 +54,13 @@ publish: setup
 	@$(PY) -m d2lmini.bookfiles --check-publishable
 	@$(MAKE) --no-print-directory book
 
-test: book
+test: book lint
 	$(TESTENV) $(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax --durations=25 tests notebooks
+
+# pyflakes, pycodestyle and the few rules in pyproject.toml's [tool.ruff]; an unused or
+# unknown `# noqa` fails too.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check d2lmini tests scripts
 
 test-unit: setup
 	OMP_NUM_THREADS=$(THREADS) $(PY) -m pytest -n $(JOBS) --dist loadscope tests

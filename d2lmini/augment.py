@@ -158,7 +158,7 @@ def ten_crop_numpy(image, size):
     """
     image = np.asarray(image)
     h, w = _check_size(image.shape[0], image.shape[1], size)
-    crops = [image[t:t + h, l:l + w] for t, l in five_crop_offsets(*image.shape[:2], (h, w))]
+    crops = [image[t:t + h, c:c + w] for t, c in five_crop_offsets(*image.shape[:2], (h, w))]
     crops += [c[:, ::-1] for c in crops]
     return np.stack(crops)
 
@@ -179,6 +179,6 @@ def random_crop_flip_numpy(images, size, rng=None, flip=True):
     rng = np.random.default_rng() if rng is None else rng
     offsets = random_crop_offsets(height, width, (h, w), n, rng)
     flipped = rng.random(n) < 0.5 if flip else np.zeros(n, dtype=bool)
-    crops = np.stack([img[t:t + h, l:l + w] for img, (t, l) in zip(images, offsets)])
+    crops = np.stack([img[t:t + h, c:c + w] for img, (t, c) in zip(images, offsets)])
     crops[flipped] = crops[flipped][:, :, ::-1]
     return crops, offsets, flipped

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from . import datadir, download, idx
-from .datadir import DataNotFoundError  # noqa: F401 (one class for all data sets)
+from .datadir import DataNotFoundError  # one class for all data sets
 
 NAME = "fashion-mnist"
 SYSTEM_DIRS = ("/usr/share/datasets/fashion-mnist",)

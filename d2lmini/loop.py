@@ -256,7 +256,7 @@ def _resume(steps, path, record, train_iter, epochs, num_epochs):
     """Load the checkpoint at ``path`` into the model and optimizer; return its record."""
     try:
         saved, restore = steps.load(path)
-    except Exception as e:  # noqa: BLE001 (any unreadable file gets the same advice)
+    except Exception as e:  # any unreadable file gets the same advice
         raise ValueError(f"cannot read the checkpoint {path} ({e}); delete it or pass "
                          "another checkpoint path") from e
     checkpoints.check_compatible(saved, record["settings"], path)

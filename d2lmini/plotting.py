@@ -10,7 +10,7 @@ if not matplotlib.get_backend().lower().startswith(("module://", "inline", "nbag
     if not os.environ.get("DISPLAY"):
         matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 
 def in_notebook():

@@ -12,16 +12,16 @@ import os as _os
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from .backend_tf.devices import *  # noqa: E402,F401,F403
-from .backend_tf.data import *  # noqa: E402,F401,F403
-from .backend_tf.train import *  # noqa: E402,F401,F403
-from .backend_tf.models import *  # noqa: E402,F401,F403
-from .backend_tf.cifar10 import *  # noqa: E402,F401,F403
-from .backend_tf.movie_reviews import *  # noqa: E402,F401,F403
-from .backend_tf.augment import *  # noqa: E402,F401,F403
-from .backend_tf.distributed import *  # noqa: E402,F401,F403
-from .backend_tf.inside import *  # noqa: E402,F401,F403
-from .backend_tf.compat import *  # noqa: E402,F401,F403 (d2l's aliases: d2l.tensor, ...)
-from .config import budget, quick_mode  # noqa: E402,F401
-from .plotting import Animator, plot, plot_history, set_axes, set_figsize, show_images, use_svg_display  # noqa: E402,F401
-from .utils import Accumulator, Timer  # noqa: E402,F401
+from .backend_tf.devices import *  # noqa: F403
+from .backend_tf.data import *  # noqa: F403
+from .backend_tf.train import *  # noqa: F403
+from .backend_tf.models import *  # noqa: F403
+from .backend_tf.cifar10 import *  # noqa: F403
+from .backend_tf.movie_reviews import *  # noqa: F403
+from .backend_tf.augment import *  # noqa: F403
+from .backend_tf.distributed import *  # noqa: F403
+from .backend_tf.inside import *  # noqa: F403
+from .backend_tf.compat import *  # noqa: F403 (d2l's aliases: d2l.tensor, ...)
+from .config import budget, quick_mode  # noqa: F401
+from .plotting import Animator, plot, plot_history, set_axes, set_figsize, show_images, use_svg_display  # noqa: F401
+from .utils import Accumulator, Timer  # noqa: F401

@@ -47,8 +47,9 @@ import warnings
 
 import numpy as np
 
-__all__ = ["Transfer", "copy_weights", "keras_arrays", "match_batch_norm", "compare_outputs", "compare_sgd_step",
-           "running_stats_difference", "relative_difference", "nchw_to_nhwc", "relu_inputs"]
+__all__ = ["Transfer", "copy_weights", "keras_arrays", "match_batch_norm", "compare_outputs",
+           "compare_sgd_step", "running_stats_difference", "relative_difference", "nchw_to_nhwc",
+           "relu_inputs"]
 
 
 @dataclasses.dataclass
@@ -412,7 +413,7 @@ def _check_outputs(torch_net, keras_net, shape, differences):
                        dtype=place.get("dtype")).to(**place)
         try:
             difference = compare_outputs(torch_net, keras_net, X)
-        except Exception as e:  # e.g. outputs of other shapes: a check never stops the copy
+        except Exception as e:  # noqa: BLE001 (other output shapes...: a check never stops the copy)
             warnings.warn(f"copy_weights: could not compare the two networks' outputs after "
                           f"copying ({e}); check them with twins.compare_outputs", stacklevel=3)
             return

@@ -18,8 +18,8 @@ Usage::
 ``--framework tensorflow`` trains the Keras twin the same way and writes
 ``<name>-tensorflow-full.json``. ``--epochs N`` stops after the first ``N`` of the chapter's
 epochs, still on all the data, and writes ``<name>-tensorflow-N-of-10-epochs.json``: one
-epoch of a 224x224 network takes about half an hour on a two-core CPU. Every run saves a checkpoint after each epoch
-into ``--checkpoint-dir`` (default ``notebooks/checkpoints``), so a run that is stopped
+epoch of a 224x224 network takes about half an hour on a two-core CPU. Every run saves a
+checkpoint after each epoch into ``--checkpoint-dir`` (default ``notebooks/checkpoints``), so a run that is stopped
 resumes where it stopped; a chapter's training cell given the same checkpoint shows the run
 without training again.
 
@@ -201,7 +201,7 @@ def main(argv=None):
                        checkpoint_dir=args.checkpoint_dir)
             else:
                 run(name, args.out_dir, amp=args.amp, seed=seed)
-        except Exception as exc:  # one network's failure should not cost the others' runs
+        except Exception as exc:  # noqa: BLE001 (one network's failure must not cost the others')
             failed.append(name)
             print(f"{name}: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
     if failed:

@@ -12,7 +12,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     """Serves files from a folder; ``/truncated/NAME`` announces NAME's full length but
     sends only half of it, like a connection that breaks off."""
 
-    def do_GET(self):  # noqa: N802 (http.server's naming)
+    def do_GET(self):  # http.server's naming
         if self.path.startswith("/truncated/"):
             data = (Path(self.directory) / self.path.split("/", 2)[2]).read_bytes()
             self.send_response(200)

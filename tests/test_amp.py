@@ -2,7 +2,7 @@
 instructions, and that forced bfloat16 really computes in bfloat16 and still learns."""
 import pytest
 
-from d2lmini import tensorflow as d2ltf  # noqa: I001 (before TensorFlow)
+from d2lmini import tensorflow as d2ltf  # before TensorFlow
 import keras
 import tensorflow as tf
 import torch

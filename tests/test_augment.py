@@ -61,8 +61,8 @@ def test_random_crop_flip_numpy():
     crops, offsets, flipped = augment.random_crop_flip_numpy(images, 5,
                                                              np.random.default_rng(1))
     assert crops.shape == (50, 5, 5, 1) and 0 < flipped.sum() < 50
-    for img, crop, (t, l), f in zip(images, crops, offsets, flipped):
-        assert find_crop(img, crop) == (t, l, bool(f))
+    for img, crop, (t, c), f in zip(images, crops, offsets, flipped):
+        assert find_crop(img, crop) == (t, c, bool(f))
 
 
 # ---------------------------------------------------------------- preprocessing

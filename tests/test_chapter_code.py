@@ -80,22 +80,22 @@ class _Normalize(ast.NodeTransformer):
                 and isinstance(body[0].value.value, str):
             node.body = body[1:] or [ast.Pass()]
 
-    def visit_FunctionDef(self, node):  # noqa: N802 (ast's naming)
+    def visit_FunctionDef(self, node):  # ast's naming
         self._drop_docstring(node)
         node.name = package_name(node.name, self.framework)
         return self.generic_visit(node)
 
-    def visit_ClassDef(self, node):  # noqa: N802
+    def visit_ClassDef(self, node):
         self._drop_docstring(node)
         node.name = package_name(node.name, self.framework)
         return self.generic_visit(node)
 
-    def visit_Attribute(self, node):  # noqa: N802: d2l.CheckedSequential -> CheckedSequential
+    def visit_Attribute(self, node):  # d2l.CheckedSequential -> CheckedSequential
         if isinstance(node.value, ast.Name) and node.value.id in ("d2l", "d2ltf"):
             return ast.copy_location(ast.Name(id=node.attr, ctx=node.ctx), node)
         return self.generic_visit(node)
 
-    def visit_Name(self, node):  # noqa: N802
+    def visit_Name(self, node):
         node.id = package_name(node.id, self.framework)
         return node
 

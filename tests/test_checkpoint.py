@@ -3,7 +3,7 @@ exactly where an uninterrupted one does (both backends, real Fashion-MNIST, a fe
 import numpy as np
 import pytest
 
-from d2lmini import tensorflow as d2ltf  # noqa: I001 (before TensorFlow)
+from d2lmini import tensorflow as d2ltf  # before TensorFlow
 import keras
 import torch
 from torch import nn

@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from d2lmini import tensorflow as d2ltf  # noqa: I001 (before TensorFlow)
+from d2lmini import tensorflow as d2ltf  # before TensorFlow
 import keras
 import tensorflow as tf
 import torch

@@ -20,7 +20,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import d2lmini  # noqa: E402
+import d2lmini
 
 # group: (public API module whose names the examples may use, fewest examples it must run)
 GROUPS = {

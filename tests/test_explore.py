@@ -159,14 +159,14 @@ def test_receptive_fields_agree_with_d2lmini(page):
     presets = js(page, "() => CNNExplore.presets")
     assert sorted(presets) == sorted(explore.PRESETS)
     rng = np.random.default_rng(0)
-    stacks = [[{"k": l[1], "s": l[2], "d": l[3], "p": l[4]} for l in p["layers"]]
+    stacks = [[{"k": ly[1], "s": ly[2], "d": ly[3], "p": ly[4]} for ly in p["layers"]]
               for p in presets.values()]
     stacks += [[{"k": int(rng.integers(1, 8)), "s": int(rng.integers(1, 4)),
                  "d": int(rng.integers(1, 4)), "p": 0} for _ in range(rng.integers(1, 7))]
                for _ in range(50)]
     ours = js(page, "stacks => stacks.map(s => CNNExplore.math.receptiveField(s))", stacks)
     for stack, rf in zip(stacks, ours):
-        theirs = arithmetic.receptive_field([(l["k"], l["s"], l["d"]) for l in stack])
+        theirs = arithmetic.receptive_field([(ly["k"], ly["s"], ly["d"]) for ly in stack])
         assert (rf["size"], rf["jump"]) == (theirs.size, theirs.jump), stack
         assert [r["size"] for r in rf["table"]] == [r["size"] for r in theirs.table]
 
@@ -338,7 +338,7 @@ def test_the_padding_figure_shows_d2lmini_sizes_and_keras_split(page):
 def test_the_receptive_field_figure_matches_d2lmini_for_every_preset(page):
     for name in explore.PRESETS:
         set_control(page, "fig2", "preset", name)
-        layers = [(l[1], l[2], l[3]) for l in js(page, "n => CNNExplore.presets[n].layers", name)]
+        layers = [(ly[1], ly[2], ly[3]) for ly in js(page, "n => CNNExplore.presets[n].layers", name)]
         rf = arithmetic.receptive_field(layers)
         assert text(page, "#fig2 [data-role=rf-size]") == f"{rf.size}×{rf.size}", name
         assert text(page, "#fig2 [data-role=jump]") == str(rf.jump), name

@@ -1,4 +1,5 @@
 """scripts/full_runs.py and the full-size runs it committed; showing a saved run."""
+import ast
 import importlib.util
 import json
 import re
@@ -10,9 +11,9 @@ import pytest
 
 matplotlib.use("Agg")
 
-from d2lmini import plotting, precision  # noqa: E402
-from d2lmini.networks import NETWORKS  # noqa: E402
-from d2lmini.training import TrainResult  # noqa: E402
+from d2lmini import plotting, precision
+from d2lmini.networks import NETWORKS
+from d2lmini.training import TrainResult
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -71,7 +72,7 @@ def test_full_run_settings_are_the_chapters(name, framework):
 
 def test_full_run_vgg_is_the_chapters_small_vgg():
     text = (NOTEBOOKS / "10-vgg.md").read_text()
-    arch = eval(re.search(r"conv_arch = (\(\(.*?\)\))\n", text)[1])
+    arch = ast.literal_eval(re.search(r"conv_arch = (\(\(.*?\)\))\n", text)[1])
     ratio = int(re.search(r"ratio = (\d+)", text)[1])
     expected = tuple((n, c // ratio) for n, c in arch)
     assert tuple(NETWORKS["vgg"].kwargs["conv_arch"]) == expected

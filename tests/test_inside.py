@@ -9,7 +9,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from d2lmini import inside, networks  # noqa: E402
+from d2lmini import inside, networks
 
 
 def test_confusion_matrix_counts_pairs():

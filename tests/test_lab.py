@@ -238,7 +238,7 @@ def test_chapter_runs_in_lab(lab, browser):
         summary = outputs.filter(has_text="test acc")
         try:
             done.wait_for(timeout=RUN_TIMEOUT * 1000)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (any failure: show the page and the log)
             pytest.fail(f"{exc}\noutputs so far: {_outputs_text(page)}\n"
                         f"server log:\n{lab.log_tail()}")
         text = summary.first.inner_text()

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from d2lmini import config, fashion_mnist
-from d2lmini import tensorflow as d2ltf  # noqa: I001 (before TensorFlow)
+from d2lmini import tensorflow as d2ltf  # before TensorFlow
 from d2lmini import torch as d2l
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from d2lmini import tensorflow as d2ltf  # noqa: F401,I001 (before TensorFlow)
+from d2lmini import tensorflow as d2ltf  # noqa: F401 (before TensorFlow)
 import keras
 import tensorflow as tf
 import torch

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from d2lmini import tensorflow as d2ltf  # noqa: I001 (before TensorFlow)
+from d2lmini import tensorflow as d2ltf  # before TensorFlow
 import keras
 import torch
 from torch import nn

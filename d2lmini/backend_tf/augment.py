@@ -6,7 +6,7 @@ PyTorch version, so both frameworks cut the same pixels.
 """
 import tensorflow as tf
 
-from ..augment import (IMAGENET_MEAN_BGR, IMAGENET_MEAN_RGB, TEN_CROP_NAMES,  # noqa: F401
+from ..augment import (IMAGENET_MEAN_BGR, IMAGENET_MEAN_RGB, TEN_CROP_NAMES,
                        five_crop_offsets, mean_subtract, normalize, random_crop_offsets,
                        standardize)
 
@@ -86,7 +86,7 @@ def ten_crop(X, size):
     """
     h, w = _size(size)
     X = tf.convert_to_tensor(X)
-    crops = [X[:, t:t + h, l:l + w, :] for t, l in five_crop_offsets(X.shape[1], X.shape[2],
+    crops = [X[:, t:t + h, c:c + w, :] for t, c in five_crop_offsets(X.shape[1], X.shape[2],
                                                                      (h, w))]
     crops += [tf.reverse(c, axis=[2]) for c in crops]
     return tf.stack(crops)

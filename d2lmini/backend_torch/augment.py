@@ -6,7 +6,7 @@ TensorFlow version, so both frameworks cut the same pixels.
 """
 import torch
 
-from ..augment import (IMAGENET_MEAN_BGR, IMAGENET_MEAN_RGB, TEN_CROP_NAMES,  # noqa: F401
+from ..augment import (IMAGENET_MEAN_BGR, IMAGENET_MEAN_RGB, TEN_CROP_NAMES,
                        five_crop_offsets, mean_subtract, normalize, random_crop_offsets,
                        standardize)
 
@@ -85,7 +85,7 @@ def ten_crop(X, size):
     (torch.Size([10, 1, 1, 2, 2]), [[2.0, 3.0], [6.0, 7.0]], [[3.0, 2.0], [7.0, 6.0]])
     """
     h, w = _size(size)
-    crops = [X[:, :, t:t + h, l:l + w] for t, l in five_crop_offsets(X.shape[2], X.shape[3],
+    crops = [X[:, :, t:t + h, c:c + w] for t, c in five_crop_offsets(X.shape[2], X.shape[3],
                                                                      (h, w))]
     crops += [c.flip(3) for c in crops]
     return torch.stack(crops)

@@ -6,7 +6,7 @@ from torch import nn
 
 from .. import checkpoint as checkpoints
 from .. import loop, precision, training
-from ..training import NonFiniteLossError, TrainResult  # noqa: F401 (re-exported)
+from ..training import NonFiniteLossError, TrainResult  # re-exported
 from .devices import resolve_device
 
 __all__ = ["accuracy", "evaluate_accuracy", "init_xavier", "train_ch6", "TrainResult",
