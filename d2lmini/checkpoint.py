@@ -41,6 +41,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from .files import atomic_write, atomic_write_text  # the backends save checkpoints with these
+
 __all__ = ["atomic_write", "atomic_write_text", "new_record", "fingerprint", "code_fingerprints",
            "data_fingerprint", "skip_in_quick_mode", "check_compatible", "check_epochs",
            "check_writable", "record_epoch", "resolve_path", "RunLock", "CheckpointInUseError"]
@@ -62,35 +64,6 @@ def resolve_path(path):
                          f"e.g. {str(path / 'run.ckpt')!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def atomic_write(path, write):
-    """Call ``write(f)`` on a binary file object, then move the result to ``path`` atomically.
-
-    The data go to a temporary file in ``path``'s folder, are flushed and fsync'ed, and the
-    file is renamed over ``path`` with :func:`os.replace` (atomic on POSIX and Windows). If
-    ``write`` raises, the temporary file is removed and ``path`` is left as it was.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
-
-
-def atomic_write_text(path, text):
-    """Write ``text`` (UTF-8) to ``path`` atomically (:func:`atomic_write`); return the path."""
-    return atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def new_record(lr, batch_size, train_examples, shapes, precision, architecture=None,

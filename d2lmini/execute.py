@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import checkpoint
+from . import files
 from .export import BOTH, cell_framework
 from .frameworks import FRAMEWORKS
 
@@ -109,7 +109,7 @@ def _write(path, nb):
     import nbformat
     text = nbformat.writes(nb)
     text += "" if text.endswith("\n") else "\n"
-    checkpoint.atomic_write_text(Path(path), text)
+    files.atomic_write_text(Path(path), text)
 
 
 def missing_jupyter():

@@ -173,7 +173,7 @@ def refresh(path):
     rewritten (atomically, in Jupyter's own format: needs ``nbformat``) only when one did.
     """
     import nbformat
-    from .checkpoint import atomic_write_text
+    from .files import atomic_write_text
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     fresh_script = f"{_SCRIPT_START}{script()}</script>"

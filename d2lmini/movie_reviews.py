@@ -61,7 +61,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import archive, checkpoint, datadir, download, loading
+from . import archive, datadir, download, files, loading
 from .datadir import DataNotFoundError
 
 __all__ = ["CLASSES", "DataNotFoundError", "text_labels", "read_snippets", "polarity",
@@ -412,7 +412,7 @@ def _from_archive(path, sha256, text_sha256):
     _check_digest(TEXT_FILE, hashlib.sha256(data).hexdigest(), text_sha256)
     dest = datadir.cache_dir(NAME) / TEXT_FILE
     dest.parent.mkdir(parents=True, exist_ok=True)
-    return checkpoint.atomic_write(dest, lambda f: f.write(data))
+    return files.atomic_write(dest, lambda f: f.write(data))
 
 
 def _checked_text(path, text_sha256):

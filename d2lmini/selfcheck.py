@@ -219,7 +219,7 @@ def render(path):
     Returns the number of cells whose output changed; the file is rewritten (atomically,
     in Jupyter's own format: needs ``nbformat``) only when one did."""
     import nbformat
-    from .checkpoint import atomic_write_text
+    from .files import atomic_write_text
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     changed, count = 0, 0

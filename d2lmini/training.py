@@ -7,7 +7,7 @@ import math
 import platform
 from pathlib import Path
 
-from . import checkpoint, precision
+from . import files, precision
 from .frameworks import FRAMEWORK_NAMES
 from .plotting import Animator, in_notebook
 
@@ -205,7 +205,7 @@ class TrainResult:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Atomic: a run stopped while saving leaves the previous result, not half a file.
-            checkpoint.atomic_write_text(path, body)
+            files.atomic_write_text(path, body)
         except IsADirectoryError as e:
             raise IsADirectoryError(f"cannot save the run to {str(path)!r}: it is a folder; "
                                     f"give a file path such as 'results/run.json' (e.g. "
