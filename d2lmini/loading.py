@@ -288,3 +288,54 @@ def split_loader(loader, images, labels, shuffle, n_valid, seed=0):
 
     return (build(train_idx, shuffle, augments and loader.augment),
             build(valid_idx, False, False))
+
+
+# The two backends' ``split_validation`` share this docstring, with their layouts filled in.
+SPLIT_VALIDATION_DOC = """Hold out ``n_valid`` training examples as a validation loader.
+
+    The test set must not choose anything about the model (the epoch to keep, a learning
+    rate): the choice then fits the test examples, and the test accuracy overstates what
+    new data would give. This splits a training loader instead, as returned by
+    :func:`load_data_fashion_mnist` or :func:`load_data_cifar10_or_substitute`.
+
+    Parameters
+    ----------
+    train_iter : ArrayLoader
+        The loader to split (or any loader of this module's class or a subclass).
+    n_valid : int
+        Examples for validation, from 1 to ``train_iter.num_examples - 1``.
+    seed : int, keyword only
+        Seeds which examples are held out; the same seed gives the same split.
+
+    Returns
+    -------
+    train_iter, valid_iter : loaders of ``type(train_iter)``
+        Disjoint, with ``num_examples - n_valid`` and ``n_valid`` examples, each part in the
+        original order. They keep the batch size, image size, seed, device, ``classes`` and
+        ``data_name`` of ``train_iter``{fit_note}. The training part reshuffles every epoch
+        (if ``train_iter`` did) and keeps ``augment``; the validation part is not shuffled and
+        not augmented. Their batches are those of ``train_iter``: ``X`` of shape {x_shape},
+        float32 in [0, 1], and ``y`` of shape (batch,), {y_dtype}. ``train_iter`` itself is
+        left as it was.
+
+    Raises
+    ------
+    ValueError
+        ``n_valid`` is not a whole number from 1 to ``train_iter.num_examples - 1``.
+    TypeError
+        ``train_iter`` is not a loader of this module (:class:`ArrayLoader`).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> images = np.zeros((10, 8, 8), np.uint8); labels = np.arange(10) % 3
+    >>> train, valid = split_validation(ArrayLoader(images, labels, 4, shuffle=True), 3)
+    >>> train.num_examples, valid.num_examples, {shuffle_attr}, len(valid)
+    (7, 3, False, 1)
+    >>> X, y = next(iter(valid)); tuple(X.shape), {dtype_expr}
+    {example_out}
+    >>> train_iter, test_iter = load_data_fashion_mnist(256)   # doctest: +SKIP
+    >>> train_iter, valid_iter = split_validation(train_iter, 10_000)  # doctest: +SKIP
+    >>> train_iter.num_examples, valid_iter.num_examples      # doctest: +SKIP
+    (50000, 10000)
+    """
