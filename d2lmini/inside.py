@@ -109,6 +109,40 @@ class Predictions:
                 f"commonest mistakes: {confused or 'none'}")
 
 
+class Collector:
+    """Gathers a pass over a data set, batch by batch, into :class:`Predictions`.
+
+    The backends call :meth:`add` with numpy labels and predictions and a function that
+    returns the images at given positions of the batch, so that only the images of the
+    first ``n_mistakes`` mistakes are ever copied out of a batch.
+    """
+
+    def __init__(self, n_mistakes):
+        self.n_mistakes = n_mistakes
+        self.y, self.p, self.images, self.wrong_y, self.wrong_p = [], [], [], [], []
+        self.kept = 0
+
+    def add(self, y, p, images_at):
+        """y, p: int arrays of shape (batch,); images_at(idx) -> images (k, H, W[, 3])."""
+        y, p = np.asarray(y, dtype=np.int64), np.asarray(p, dtype=np.int64)
+        self.y.append(y)
+        self.p.append(p)
+        if self.kept < self.n_mistakes:
+            miss = np.flatnonzero(p != y)[:self.n_mistakes - self.kept]
+            if len(miss):
+                self.images.append(np.asarray(images_at(miss), dtype=np.float32))
+                self.wrong_y.append(y[miss])
+                self.wrong_p.append(p[miss])
+                self.kept += len(miss)
+
+    def predictions(self, classes):
+        empty = np.zeros(0, np.int64)
+        return Predictions(np.concatenate(self.y), np.concatenate(self.p), list(classes),
+                           np.concatenate(self.images) if self.images else np.zeros((0, 1, 1)),
+                           np.concatenate(self.wrong_y or [empty]),
+                           np.concatenate(self.wrong_p or [empty]))
+
+
 def choose_stages(kinds):
     """Which top-level layers' outputs to show as feature maps.
 

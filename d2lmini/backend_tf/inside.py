@@ -84,23 +84,12 @@ def _images(X):
 
 def predict_all(net, data_iter, *, n_mistakes=8, classes=None):
     _check(net)
-    classes = list(classes or getattr(data_iter, "classes", fashion_mnist.CLASSES))
+    classes = classes or getattr(data_iter, "classes", fashion_mnist.CLASSES)
     predict = tf.function(lambda X: tf.argmax(net(X, training=False), axis=1))
-    ys, preds, wrong, wrong_y, wrong_p = [], [], [], [], []
+    found = inside.Collector(n_mistakes)
     for X, y in data_iter:
-        p = predict(X).numpy()
-        y = np.asarray(y).astype(np.int64)
-        ys.append(y)
-        preds.append(p)
-        if sum(map(len, wrong)) < n_mistakes:
-            miss = np.flatnonzero(p != y)[:n_mistakes - sum(map(len, wrong))]
-            wrong.append(_images(tf.gather(X, miss)))
-            wrong_y.append(y[miss])
-            wrong_p.append(p[miss])
-    images = np.concatenate(wrong) if wrong else np.zeros((0, 1, 1), np.float32)
-    return inside.Predictions(np.concatenate(ys), np.concatenate(preds), classes, images,
-                              np.concatenate(wrong_y or [np.zeros(0, np.int64)]),
-                              np.concatenate(wrong_p or [np.zeros(0, np.int64)]))
+        found.add(np.asarray(y), predict(X).numpy(), lambda idx: _images(tf.gather(X, idx)))
+    return found.predictions(classes)
 
 
 def look_inside(net, data_iter, *, title="The trained network", image_index=0, n_mistakes=8,

@@ -1,5 +1,4 @@
 """A look inside a trained PyTorch classifier (:mod:`d2lmini.inside` draws the figures)."""
-import numpy as np
 import torch
 from torch import nn
 
@@ -71,28 +70,18 @@ def _images(X):
 
 def predict_all(net, data_iter, *, n_mistakes=8, classes=None):
     _check(net)
-    classes = list(classes or getattr(data_iter, "classes", fashion_mnist.CLASSES))
+    classes = classes or getattr(data_iter, "classes", fashion_mnist.CLASSES)
     device, was_training = _device(net), net.training
     net.eval()
-    ys, preds, wrong, wrong_y, wrong_p = [], [], [], [], []
+    found = inside.Collector(n_mistakes)
     try:
         with torch.no_grad():
             for X, y in data_iter:
                 p = net(X.to(device)).argmax(dim=1).cpu()
-                y = y.cpu()
-                ys.append(y.numpy())
-                preds.append(p.numpy())
-                if sum(map(len, wrong)) < n_mistakes:
-                    miss = (p != y).nonzero().flatten()[:n_mistakes - sum(map(len, wrong))]
-                    wrong.append(_images(X[miss]))
-                    wrong_y.append(y[miss].numpy())
-                    wrong_p.append(p[miss].numpy())
+                found.add(y.cpu().numpy(), p.numpy(), lambda idx: _images(X[idx]))
     finally:
         net.train(was_training)
-    images = np.concatenate(wrong) if wrong else np.zeros((0, 1, 1), np.float32)
-    return inside.Predictions(np.concatenate(ys), np.concatenate(preds), classes, images,
-                              np.concatenate(wrong_y or [np.zeros(0, np.int64)]),
-                              np.concatenate(wrong_p or [np.zeros(0, np.int64)]))
+    return found.predictions(classes)
 
 
 def look_inside(net, data_iter, *, title="The trained network", image_index=0, n_mistakes=8,
