@@ -26,6 +26,13 @@ The figures and their options (all optional):
     ``X``: a square 2-D array (at most 8 by 8); ``k``, ``s``, ``p``; ``mode``: ``"max"`` or
     ``"avg"``; ``framework``: ``"pytorch"`` or ``"keras"``; ``ceil_mode``,
     ``count_include_pad`` (PyTorch); ``padding``: ``"valid"`` or ``"same"`` (Keras).
+``"lenet"``
+    ``image``: which of the shipped test images is shown first (from 0). Chapter 8's trained
+    LeNet, run in the page. Its weights and images (about half a megabyte) ship with the
+    book's site once, in ``_static/lenet-data.js`` (see :mod:`d2lmini.lenet_page`), and the
+    site adds its script (``_static/lenet-page.js``) to the page that shows it: the output
+    itself carries neither, so it stays small in the notebook, its downloads and its page.
+    In a notebook front end it is the line saying where the figure runs.
 
 >>> fig = show("padding", n=5, k=3, mode="same")
 >>> print(repr(fig))
@@ -97,7 +104,12 @@ FIGURES = {
                  "mode": _among("max", "avg"), "framework": _among("pytorch", "keras"),
                  "ceil_mode": _flag, "count_include_pad": _flag,
                  "padding": _among("valid", "same")}),
+    "lenet": ("chapter 8's trained LeNet classifying a test image or a drawing",
+              {"image": _int(0, 9999)}),
 }
+# Figures whose data and script the book's site ships (book/_static): their output holds
+# neither, and runs only where the site's page loads them.
+SITE_FIGURES = {"lenet": "the LeNet chapter (8)"}
 
 
 def _plain(value):
@@ -143,12 +155,24 @@ class Explorable:
         self.options = {k: _plain(v) for k, v in options.items()}
 
     def __repr__(self):
+        if self.name in SITE_FIGURES:
+            return (f'Interactive figure "{self.name}" ({FIGURES[self.name][0]}): it runs on '
+                    f"the book's site, on the page of {SITE_FIGURES[self.name]}, which ships "
+                    "the trained weights (in a clone of the book: make book, then open "
+                    "_build/html/notebooks/08-lenet.html).")
         return (f'Interactive figure "{self.name}" ({FIGURES[self.name][0]}): it runs where '
                 "the notebook's front end runs JavaScript (JupyterLab, Colab) and on the "
                 "book's site.")
 
     def _repr_html_(self):
         options = html.escape(json.dumps(self.options, sort_keys=True), quote=True)
+        if self.name in SITE_FIGURES:
+            # No script: the site's page loads it (book/_ext/cnnbook.py). data-mounted keeps
+            # explore.js, run by another figure of the same page or notebook, from claiming
+            # the figure; lenet-page.js mounts it and sets "true".
+            return (f'<div class="cnnbook-explore" data-explore="{self.name}" '
+                    f'data-mounted="fallback" data-options="{options}"><p class="cx-fallback">'
+                    f"{html.escape(repr(self))}</p></div>")
         # The script is inline so that the output works alone: in JupyterLab and Colab, in a
         # downloaded copy, and on the site from file://. It mounts each figure once.
         return (f'<div class="cnnbook-explore" data-explore="{self.name}" '

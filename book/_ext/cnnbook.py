@@ -15,6 +15,10 @@ It does three things:
   (a chapter that needs both frameworks throughout, ``d2lmini.export.needs_both``, has the
   full notebook only);
 
+* adds the scripts of chapter 8's trained LeNet (``_static/lenet-data.js``, its weights and
+  test images, about half a megabyte, and ``_static/lenet-page.js``) to the pages that show
+  that figure (``explore.show("lenet")``), and to no other;
+
 * gives every notebook page a "Run this chapter" strip under its title (download links and
   Colab / Kaggle / Binder launch links built from ``repository.url`` in ``_config.yml``), and adds the
   single-framework copies to the theme's download menu.
@@ -84,6 +88,21 @@ def _tidy_assets(app, pagename, templatename, context, doctree):
             kept.append(asset)
         if key in context:
             context[key] = kept
+
+
+# Figures whose script and data the site ships in _static (d2lmini.explore.SITE_FIGURES):
+# the marker in a page's body, and the scripts that page loads, data first.
+SITE_FIGURE_SCRIPTS = {'data-explore="lenet"': ("lenet-data.js", "lenet-page.js")}
+
+
+def _site_figure_scripts(app, pagename, templatename, context, doctree):
+    """Load a site figure's data and script on the pages that show it, in <head> (Sphinx
+    adds a file called for here to this page only)."""
+    body = context.get("body") or ""
+    for marker, scripts in SITE_FIGURE_SCRIPTS.items():
+        if marker in body:
+            for name in scripts:
+                app.add_js_file(name)
 
 
 def _needs_both(path):
@@ -220,6 +239,7 @@ def setup(app):
     app.connect("env-updated", _export)
     # After the book theme has built its header buttons (priority 501).
     app.connect("html-page-context", _page_context, priority=600)
+    app.connect("html-page-context", _site_figure_scripts, priority=550)
     app.connect("html-page-context", _tidy_assets, priority=600)
     # Loaded in <head> without defer so the reader's framework is applied before first paint.
     app.add_js_file("framework-tabs.js")
