@@ -4,7 +4,9 @@ A chapter opened in Colab or Kaggle (the site's launch links) runs on a machine 
 PyTorch and TensorFlow but not the book's helper package. The first code cell of every
 notebook installs it there, pinned to the book's version, and does nothing (one import
 lookup) where it is already installed: a clone after ``make setup``, Binder, or a second run.
-It installs d2lmini's own small dependencies only, never a framework.
+It installs d2lmini's own small dependencies only, never a framework, and then prints the
+versions of Python, numpy, matplotlib and the frameworks in use, with a line for each outside
+the range the book is tested on (``d2lmini.versions``).
 
 The cell is written from two settings, so it changes in one place:
 
@@ -53,11 +55,15 @@ def cell_source(from_index=FROM_INDEX):
     """The body of the install cell (without its MyST fence and tags)."""
     return (
         "# Colab, Kaggle: install the book's helper package (not PyTorch or TensorFlow).\n"
-        "# Where d2lmini is installed already, this cell only looks it up.\n"
+        "# Where d2lmini is installed already, this cell only looks it up. Then it prints the\n"
+        "# versions in use, with a line for each the book is not tested with.\n"
         "import importlib.util, os, subprocess, sys\n"
         "if importlib.util.find_spec(\"d2lmini\") is None:\n"
         f"    spec = os.environ.get(\"D2LMINI_PIP_SPEC\", \"{requirement(from_index)}\")\n"
-        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", spec], check=True)"
+        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", spec], check=True)\n"
+        "    importlib.invalidate_caches()  # so that this kernel finds the new package\n"
+        "from d2lmini import versions\n"
+        "versions.check()"
     )
 
 

@@ -289,7 +289,8 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbos
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
         steps, settings, forward = _setup(net, train_iter, test_iter, lr, device, dtype_name,
-                                          autocast_dtype, channels_last, optimizer, compile)
+                                          autocast_dtype, channels_last, optimizer,
+                                          compile_forward=compile)
         try:
             result = loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
                               framework="pytorch", device=device, settings=settings,
@@ -308,7 +309,7 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbos
 
 
 def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, channels_last,
-           optimizer_name="sgd", compile=False):
+           optimizer_name="sgd", compile_forward=False):
     """Fresh parameters for ``net`` on ``device`` (Xavier weights for linear and
     convolutional layers, each layer's own initialization for the rest), an optimizer,
     and the :class:`~d2lmini.loop.Steps` that train and evaluate it; also the settings a
@@ -328,7 +329,7 @@ def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, c
     optimizer = make_optimizer(optimizer_name, net.parameters(), lr)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype_name == "float16")
     batches = train_iter.on(device) if hasattr(train_iter, "on") else train_iter
-    forward = CompiledForward(net) if compile else net
+    forward = CompiledForward(net) if compile_forward else net
     step = _sgd_step(forward, optimizer, scaler, nn.CrossEntropyLoss(), device, autocast_dtype)
     steps = loop.Steps(
         train_epoch=lambda watch: _train_epoch(net, batches, step, watch, device, channels_last),
