@@ -41,7 +41,9 @@ Usage::
 """
 import argparse
 import contextlib
+import importlib
 import io
+import itertools
 import json
 import os
 import platform
@@ -160,6 +162,30 @@ def subset_env(size):
     os.environ.pop("D2LMINI_MAX_EPOCHS", None)
 
 
+def backend(framework):
+    """d2lmini's backend for ``framework`` (``"pytorch"`` or ``"tensorflow"``)."""
+    return importlib.import_module({"pytorch": "d2lmini.torch",
+                                    "tensorflow": "d2lmini.tensorflow"}[framework])
+
+
+def worker_setup(framework, model, size):
+    """What both workers start from: the backend, its device, the network's registry entry,
+    a builder of fresh networks, and the chapter's loaders at the network's image size.
+
+    Returns ``(mini, device, spec, make, train_iter, test_iter)``.
+    """
+    mini = backend(framework)
+    spec = networks.by_builder(model)
+    train_iter, test_iter = mini.load_data_fashion_mnist(size["batch"], resize=spec.size)
+    return (mini, mini.try_gpu(), spec, lambda: networks.build(spec.key, framework),
+            train_iter, test_iter)
+
+
+def first_batches(batches, n=4):
+    """The first ``n`` batches, kept in memory: the raw loop's input (no loader in its time)."""
+    return list(itertools.islice(batches, n))
+
+
 def timed_blocks(step, batches, steps, warmup=2, sync=lambda: None, repeats=1):
     """Seconds of each of ``repeats`` blocks of ``steps`` steps, after ``warmup`` steps."""
     for i in range(warmup):
@@ -177,23 +203,15 @@ def timed_blocks(step, batches, steps, warmup=2, sync=lambda: None, repeats=1):
 
 # ----------------------------------------------------------------------------- PyTorch
 def worker_pytorch(model, size, full):
-    from d2lmini import torch as mini
     import torch
     from torch import nn
 
-    device = mini.try_gpu()
-    spec = networks.by_builder(model)
-    make = lambda: networks.build(spec.key, "pytorch")  # noqa: E731
+    mini, device, spec, make, train_iter, test_iter = worker_setup("pytorch", model, size)
     lr, out = spec.lr, {}
-    train_iter, test_iter = mini.load_data_fashion_mnist(size["batch"], resize=spec.size)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
     # 1. raw step loop on batches already in memory
-    batches = []
-    for X, y in train_iter.on(device):
-        batches.append((X, y))
-        if len(batches) == 4:
-            break
+    batches = first_batches(train_iter.on(device))
 
     def raw(dtype=None, channels_last=False, steps=size["raw_steps"], warmup=2,
             repeats=size.get("repeats", 1)):
@@ -262,24 +280,16 @@ def worker_pytorch(model, size, full):
 
 # ----------------------------------------------------------------------------- TensorFlow
 def worker_tensorflow(model, size, full):
-    from d2lmini import tensorflow as mini
     from d2lmini.backend_tf.train import xla_by_default
     import keras
     import tensorflow as tf
 
-    device = mini.try_gpu()
-    spec = networks.by_builder(model)
-    make = lambda: networks.build(spec.key, "tensorflow")  # noqa: E731
+    mini, device, spec, make, train_iter, test_iter = worker_setup("tensorflow", model, size)
     lr, out = spec.lr, {}
-    train_iter, test_iter = mini.load_data_fashion_mnist(size["batch"], resize=spec.size)
     n = train_iter.num_examples
 
     with tf.device(device):
-        batches = []
-        for X, y in train_iter:
-            batches.append((X, y))
-            if len(batches) == 4:
-                break
+        batches = first_batches(train_iter)
 
         def raw(policy=None, jit=False, steps=size["raw_steps"], warmup=2,
                 repeats=size.get("repeats", 1)):
@@ -365,10 +375,7 @@ def worker_pipeline(framework, batch, epochs=1):
     os.environ.pop("D2LMINI_QUICK", None)
     for name in ("D2LMINI_MAX_EXAMPLES", "D2LMINI_MAX_TEST_EXAMPLES"):
         os.environ.pop(name, None)
-    if framework == "pytorch":
-        from d2lmini import torch as mini
-    else:
-        from d2lmini import tensorflow as mini
+    mini = backend(framework)
     with contextlib.redirect_stdout(io.StringIO()):
         train_iter, _ = mini.load_data_fashion_mnist(batch, resize=224)
     sync, device = (lambda: None), "cpu"
