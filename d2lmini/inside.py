@@ -438,6 +438,18 @@ def doc(name, **fill):
     return DOCS[name].format(**fill)
 
 
+def look_with(backend, net, data_iter, *, title, image_index, n_mistakes, classes):
+    """:func:`look_inside` for either backend: ``backend`` is its ``inside`` module, whose
+    ``conv_kernels``, ``feature_maps``, ``predict_all`` and ``_images`` do the framework's
+    part (one image of the first batch for the maps, every batch for the predictions)."""
+    X, _ = next(iter(data_iter))
+    one = X[image_index:image_index + 1]
+    return look(backend.conv_kernels(net), backend._images(one)[0],
+                backend.feature_maps(net, one),
+                backend.predict_all(net, data_iter, n_mistakes=n_mistakes, classes=classes),
+                title=title)
+
+
 def look(kernels, image, maps, pred, *, title):
     """Draw :func:`look_inside`'s figures and print its report (both backends call this)."""
     plot_kernels(kernels, title=f"{title}: first-layer kernels")

@@ -1,4 +1,6 @@
 """A look inside a trained Keras classifier (:mod:`d2lmini.inside` draws the figures)."""
+import sys
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -94,11 +96,8 @@ def predict_all(net, data_iter, *, n_mistakes=8, classes=None):
 
 def look_inside(net, data_iter, *, title="The trained network", image_index=0, n_mistakes=8,
                 classes=None):
-    X, _ = next(iter(data_iter))
-    one = X[image_index:image_index + 1]
-    return inside.look(conv_kernels(net), _images(one)[0], feature_maps(net, one),
-                       predict_all(net, data_iter, n_mistakes=n_mistakes, classes=classes),
-                       title=title)
+    return inside.look_with(sys.modules[__name__], net, data_iter, title=title,
+                            image_index=image_index, n_mistakes=n_mistakes, classes=classes)
 
 
 for _f in (conv_kernels, feature_maps, predict_all, look_inside):
