@@ -5,8 +5,8 @@
     from d2lmini import explore
     explore.show("padding", n=7, k=3, s=2)
 
-The figure is plain JavaScript (``d2lmini/explore.js``, carried inline by the output), since
-neither PyTorch nor TensorFlow runs in a browser. It computes with the formulas of
+The figure is plain JavaScript (``d2lmini/explore.js``, carried inline by the output,
+compressed), since neither PyTorch nor TensorFlow runs in a browser. It computes with the formulas of
 :mod:`d2lmini.arithmetic` and the chapters' rules for cross-correlation and pooling;
 ``tests/test_explore.py`` checks it against both, and against real layers, in Chromium. It
 runs in JupyterLab, Colab and on the book's site (also from ``file://``). Where scripts do not
@@ -38,8 +38,11 @@ The figures and their options (all optional):
 >>> print(repr(fig))
 Interactive figure "padding" (padding, stride and dilation): it runs where the notebook's front end runs JavaScript (JupyterLab, Colab) and on the book's site.
 """
+import base64
+import gzip
 import html
 import json
+import re
 from pathlib import Path
 
 __all__ = ["show", "Explorable", "FIGURES", "PRESETS"]
@@ -132,6 +135,44 @@ def script():
     return "\n".join(lines)
 
 
+# What a figure's output carries: explore.js, gzip-compressed and base64-encoded, and a
+# loader that unpacks it with the browser's DecompressionStream (Chromium 80, Firefox 113,
+# Safari 16.4). A chapter's output is copied into its page's source and three downloads, so
+# the script is repeated; packed, each copy is about 12 kB instead of 40 kB (as JSON). The
+# site's pages drop these copies and load the plain script once, from _static/explore.js
+# (book/_ext/cnnbook.py finds them by LOADER_MARK). Where the loader cannot run, the
+# figure's text says what it shows.
+LOADER_MARK = "/* cnnbook-explore: d2lmini/explore.js, gzip + base64 */"
+_LOADER = """(function (data, version) {
+var x = window.CNNExplore;
+if (x && x.version >= version) { x.mountAll(); return; }
+if (!window.DecompressionStream) { return; }
+var bytes = Uint8Array.from(atob(data), function (c) { return c.charCodeAt(0); });
+new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip")))
+.text().then(function (code) {
+var s = document.createElement("script");
+s.textContent = code;
+document.head.appendChild(s);
+});
+})("%s", %d);"""
+_PACKED = re.compile(r'\}\)\("([A-Za-z0-9+/=]*)", \d+\);</script>$')
+
+
+def packed():
+    """The ``<script>`` element a figure's output ends with: :func:`script`, packed."""
+    version = int(re.search(r"var VERSION = (\d+);", script()).group(1))
+    data = base64.b64encode(gzip.compress(script().encode("utf-8"), mtime=0)).decode("ascii")
+    return f"{_SCRIPT_START}{LOADER_MARK}\n{_LOADER % (data, version)}</script>"
+
+
+def unpacked(html_text):
+    """The script a figure's HTML output carries (``None`` if it carries none packed)."""
+    m = _PACKED.search(html_text)
+    if not m:
+        return None
+    return gzip.decompress(base64.b64decode(m.group(1))).decode("utf-8")
+
+
 class Explorable:
     """One interactive figure; its HTML output carries the script that draws it."""
 
@@ -173,11 +214,11 @@ class Explorable:
             return (f'<div class="cnnbook-explore" data-explore="{self.name}" '
                     f'data-mounted="fallback" data-options="{options}"><p class="cx-fallback">'
                     f"{html.escape(repr(self))}</p></div>")
-        # The script is inline so that the output works alone: in JupyterLab and Colab, in a
-        # downloaded copy, and on the site from file://. It mounts each figure once.
+        # The script is inline (packed) so that the output works alone: in JupyterLab and
+        # Colab, and in a downloaded copy. It mounts each figure once.
         return (f'<div class="cnnbook-explore" data-explore="{self.name}" '
                 f'data-options="{options}"><p class="cx-fallback">{html.escape(repr(self))}'
-                f"</p></div>{_SCRIPT_START}{script()}</script>")
+                f"</p></div>{packed()}")
 
 
 def show(name, **options):
@@ -193,19 +234,22 @@ def refresh(path):
 
     A committed output carries the script of ``d2lmini/explore.js`` as it was when the cell
     ran; after the script changes, this rewrites each figure output's script (its options,
-    which come from the run, stay). Returns the number of outputs changed; the file is
+    which come from the run, stay). An output whose packed script unpacks to the current one
+    is left alone, whatever compressor packed it. Returns the number of outputs changed; the file is
     rewritten (atomically, in Jupyter's own format: needs ``nbformat``) only when one did.
     """
     import nbformat
     from .files import atomic_write_text
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    fresh_script = f"{_SCRIPT_START}{script()}</script>"
+    current, fresh_script = script(), packed()
     changed = 0
     for cell in nb.cells:
         for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
             html_text = out.get("data", {}).get("text/html", "")
             if 'class="cnnbook-explore"' not in html_text or _SCRIPT_START not in html_text:
+                continue
+            if unpacked(html_text) == current:
                 continue
             fresh = html_text.split(_SCRIPT_START, 1)[0] + fresh_script
             if fresh != html_text:

@@ -48,6 +48,8 @@ def test_the_output_carries_its_options_and_the_script():
     assert 'data-explore="cross-correlation"' in html
     assert "&quot;b&quot;: 1.0" in html and "<script>" in html
     assert "CNNExplore" in html  # inline: the output works alone
+    assert explore.unpacked(html) == explore.script()  # packed, it is the whole script
+    assert len(html) < len(explore.script()) / 2
     assert "JupyterLab" in repr(out)  # what a front end without scripts shows
 
 
@@ -65,7 +67,7 @@ def test_committed_figures_carry_the_current_script(path):
             text = "".join(out.get("data", {}).get("text/html", ""))
             site_figure = any(f'data-explore="{name}"' in text for name in explore.SITE_FIGURES)
             if 'class="cnnbook-explore"' in text and not site_figure:  # (those carry no script)
-                assert text.endswith(f"<script>{script}</script>"), (
+                assert explore.unpacked(text) == script, (
                     f"{path.name}: a figure's output holds an older explore.js; run "
                     f"python -m d2lmini.explore notebooks/{path.name}")
 
@@ -73,7 +75,9 @@ def test_committed_figures_carry_the_current_script(path):
 def test_refresh_updates_an_old_script_and_keeps_the_options(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     fig = explore.show("padding", n=5, k=3)
-    old = fig._repr_html_().replace("var VERSION = 1;", "var VERSION = 0;")
+    # An output of an older explore.js, inline and not packed (as outputs once carried it).
+    old = (fig._repr_html_().split("\n<script>")[0] + "\n<script>"
+           + explore.script().replace("var VERSION = 1;", "var VERSION = 0;") + "</script>")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "explore.show('padding', n=5, k=3)", execution_count=1, outputs=[
             nbformat.v4.new_output("execute_result", data={"text/html": old},
@@ -112,6 +116,9 @@ def page(tmp_path_factory):
         p.on("pageerror", lambda e: errors.append(str(e)))
         p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         p.goto(path.as_uri(), wait_until="load")
+        # Each output unpacks its script asynchronously (DecompressionStream).
+        p.wait_for_function("() => document.querySelectorAll("
+                            "'.cnnbook-explore[data-mounted=\"true\"]').length === 4")
         p.errors, p.path = errors, path
         yield p
         assert not errors, errors

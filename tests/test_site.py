@@ -676,6 +676,35 @@ def test_solutions_are_folded_until_the_reader_opens_one(visit):
     v.assert_clean()
 
 
+def test_the_interactive_layer_is_under_a_megabyte_over_every_copy():
+    """The interactive figures add under 1 MB to the site, counting every copy: the scripts
+    and LeNet's data in _static, and the packed explore.js that each figure's output carries
+    into the page's source and downloads. The pages themselves carry no copy: they load
+    _static/explore.js once."""
+    from d2lmini import explore
+    static = SITE / "_static"
+    files = [static / name for name in ("explore.js", "lenet-page.js", "lenet-data.js")]
+    assert all(f.is_file() for f in files), files
+    assert (static / "explore.js").read_text(encoding="utf-8").strip() == explore.script()
+    total = sum(f.stat().st_size for f in files)
+    copies = 0
+    for path in SITE.rglob("*"):
+        if path.suffix not in (".html", ".ipynb", ".md") or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        n = text.count(explore.LOADER_MARK)
+        if path.suffix == ".html":
+            assert n == 0, f"{path.relative_to(SITE)} carries a packed explore.js"
+            continue
+        if n:
+            copies += n
+            # Each copy, as the file holds it (in a notebook, as JSON): <script> to </script>.
+            for m in re.finditer(re.escape("<script>" + explore.LOADER_MARK), text):
+                total += text.index("</script>", m.start()) + len("</script>") - m.start()
+    assert copies >= 4 * 4, copies  # 4 chapters: source and downloads (3, or 1 if both)
+    assert total < 1_000_000, f"the interactive layer is {total:,} bytes over every copy"
+
+
 def test_interactive_figures_work_on_the_site_from_disk_and_on_a_phone(browser):
     """Each chapter page with an interactive figure (d2lmini.explore) draws it, opened as a
     file, with no error and no request leaving the disk; at a phone's width the page does
@@ -697,6 +726,10 @@ def test_interactive_figures_work_on_the_site_from_disk_and_on_a_phone(browser):
                 assert figures.nth(i).get_attribute("data-mounted") == "true", chapter
                 assert figures.nth(i).locator(".cx-title").count() == 1, chapter
             assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, chapter
+            scripts = page.evaluate("() => Array.from(document.scripts).map(s => s.src)")
+            own = page.locator(".cnnbook-explore:not([data-explore=lenet])").count()
+            assert sum(src.endswith("/_static/explore.js") for src in scripts) == (own > 0), \
+                chapter  # once, and only where a figure of explore.js is
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "explore-phone.png"))
         assert not errors, "\n".join(errors)

@@ -15,6 +15,10 @@ It does three things:
   (a chapter that needs both frameworks throughout, ``d2lmini.export.needs_both``, has the
   full notebook only);
 
+* on the pages of Part I's interactive figures, replaces the packed copy of
+  ``d2lmini/explore.js`` that each figure's output carries (it lets a downloaded notebook
+  run the figure alone) by one ``_static/explore.js``, written at the end of the build;
+
 * adds the scripts of chapter 8's trained LeNet (``_static/lenet-data.js``, its weights and
   test images, about half a megabyte, and ``_static/lenet-page.js``) to the pages that show
   that figure (``explore.show("lenet")``), and to no other;
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -39,7 +44,7 @@ from urllib.parse import quote
 
 from sphinx.util import logging
 
-from d2lmini import frameworks
+from d2lmini import explore, frameworks
 from d2lmini.export import needs_both
 
 logger = logging.getLogger(__name__)
@@ -103,6 +108,26 @@ def _site_figure_scripts(app, pagename, templatename, context, doctree):
         if marker in body:
             for name in scripts:
                 app.add_js_file(name)
+
+
+# The <script> each figure's output ends with (d2lmini.explore.packed).
+_PACKED_EXPLORE = re.compile(r"\n?<script>" + re.escape(explore.LOADER_MARK) + r".*?</script>",
+                             re.S)
+
+
+def _explore_from_static(app, pagename, templatename, context, doctree):
+    """A page with figures of explore.js loads the script once, from _static, instead of
+    unpacking one copy per figure (the page stays small, and works from file://)."""
+    body = context.get("body") or ""
+    if explore.LOADER_MARK in body:
+        context["body"] = _PACKED_EXPLORE.sub("", body)
+        app.add_js_file("explore.js")
+
+
+def _write_explore(app, exception):
+    if exception is None and app.builder.format == "html":
+        (Path(app.outdir) / "_static" / "explore.js").write_text(explore.script() + "\n",
+                                                                  encoding="utf-8")
 
 
 def _needs_both(path):
@@ -240,6 +265,8 @@ def setup(app):
     # After the book theme has built its header buttons (priority 501).
     app.connect("html-page-context", _page_context, priority=600)
     app.connect("html-page-context", _site_figure_scripts, priority=550)
+    app.connect("html-page-context", _explore_from_static, priority=550)
+    app.connect("build-finished", _write_explore)
     app.connect("html-page-context", _tidy_assets, priority=600)
     # Loaded in <head> without defer so the reader's framework is applied before first paint.
     app.add_js_file("framework-tabs.js")
