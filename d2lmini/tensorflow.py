@@ -16,6 +16,7 @@ from .backend_tf.devices import *  # noqa: F403
 from .backend_tf.data import *  # noqa: F403
 from .backend_tf.train import *  # noqa: F403
 from .backend_tf.models import *  # noqa: F403
+from .backend_tf.book_networks import *  # noqa: F403
 from .backend_tf.cifar10 import *  # noqa: F403
 from .backend_tf.movie_reviews import *  # noqa: F403
 from .backend_tf.augment import *  # noqa: F403

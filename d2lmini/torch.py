@@ -11,6 +11,7 @@ from .backend_torch.devices import *  # noqa: F403
 from .backend_torch.data import *  # noqa: F403
 from .backend_torch.train import *  # noqa: F403
 from .backend_torch.models import *  # noqa: F403
+from .backend_torch.book_networks import *  # noqa: F403
 from .backend_torch.cifar10 import *  # noqa: F403
 from .backend_torch.movie_reviews import *  # noqa: F403
 from .backend_torch.augment import *  # noqa: F403

@@ -15,8 +15,10 @@ torch = pytest.importorskip("torch")
 tf = pytest.importorskip("tensorflow")
 
 from d2lmini import netsummary, networks  # noqa: E402
-from d2lmini.backend_tf import models as mtf  # noqa: E402
-from d2lmini.backend_torch import models as mpt  # noqa: E402
+from d2lmini import tensorflow as mtf  # noqa: E402
+from d2lmini import torch as mpt  # noqa: E402
+from d2lmini.backend_tf import book_networks as ntf, models as htf  # noqa: E402
+from d2lmini.backend_torch import book_networks as npt, models as hpt  # noqa: E402
 
 
 def nchw_to_nhwc(shape):
@@ -127,10 +129,12 @@ def test_blocks_agree():
     assert mtf.transition_block(23, 10)(tf.zeros((1, 5, 5, 23))).shape == (1, 2, 2, 10)
 
 
-def test_mirrored_public_names():
-    assert mpt.__all__ == mtf.__all__
-    for name in mpt.__all__:
-        assert getattr(mpt, name).__doc__ is not None, name
+@pytest.mark.parametrize("pt,tf_", [(hpt, htf), (npt, ntf)], ids=["models", "book_networks"])
+def test_mirrored_public_names(pt, tf_):
+    assert pt.__all__ == tf_.__all__
+    for name in pt.__all__:
+        assert getattr(pt, name).__doc__ is not None, name
+        assert getattr(mpt, name) is getattr(pt, name)  # what d2lmini.torch exports
 
 
 def test_netsummary_arithmetic():
