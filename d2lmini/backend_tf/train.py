@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from .. import checkpoint as checkpoints
-from .. import loop, precision, training
+from .. import loop, mirrordocs, precision, training
 from ..training import NonFiniteLossError, TrainResult  # re-exported
 from .devices import resolve_device
 
@@ -231,34 +231,13 @@ def _ends_in_softmax(net):
         isinstance(last, K.layers.Softmax)
 
 
-def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbose=True,
-              amp=False, checkpoint=None, seed=None, optimizer="sgd", compile=None,
-              jit_compile=None):
-    """Train a classifier with SGD (or another optimizer) and cross-entropy; evaluate after
-    every epoch.
-
-    Weights of dense and convolutional layers are Xavier-initialized
-    :cite:`glorot2010understanding`. In Jupyter a live plot shows train loss, train
-    accuracy and test accuracy; in a terminal a progress bar. Training stops with
-    :class:`NonFiniteLossError`, naming the step, if the loss becomes NaN or infinite.
-
-    Parameters
-    ----------
+@mirrordocs.shared("train_ch6", dense="dense", example_device="/GPU:0", extra="", net="""
     net : keras.Model, or a function returning one
         Maps a batch ``X`` of shape (batch, H, W, C) to scores of shape (batch, classes)
         (logits; a final softmax is detected and handled). A function is called on
-        ``device``, as in ``def net(): return keras.Sequential([...])``.
-    train_iter, test_iter : iterables of ``(X, y)``
-        E.g. from :func:`load_data_fashion_mnist`.
-    num_epochs : int
-        Passes over the training data (capped by quick mode or ``D2LMINI_MAX_EPOCHS``).
-    lr : float
-        Learning rate.
+        ``device``, as in ``def net(): return keras.Sequential([...])``.""", device="""
     device : str, optional
-        Where to train, e.g. '/GPU:0'; default :func:`try_gpu`.
-    verbose : bool, keyword-only
-        Show progress and print the summary line. This option and all after it are
-        keyword-only: d2l's six positional parameters come first, unchanged.
+        Where to train, e.g. '/GPU:0'; default :func:`try_gpu`.""", amp="""
     amp : False, True, "bfloat16" or "float16"
         Mixed precision: the layers compute in a 16-bit format (Keras' ``mixed_bfloat16``
         or ``mixed_float16`` dtype policy, the latter with loss scaling), weights stay in
@@ -266,14 +245,7 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbos
         it (else float16), bfloat16 on CPUs with bfloat16 instructions
         (``avx512_bf16``/``amx_bf16``), and float32 on other CPUs, where bfloat16 would be
         emulated and slower (a line says so). A string forces that format. The model's
-        layers get their own dtype policies back when training ends.
-    checkpoint : str or path, optional
-        A file to save the run to after every epoch (atomically: a crash while saving
-        leaves the previous checkpoint). If it exists, training resumes after its last
-        epoch; with the same seed, the result is the same as an uninterrupted run. When it
-        holds all the epochs asked for, the run is shown (curves and summary) without
-        training. A checkpoint of another model or other settings is refused with a
-        ``ValueError``; quick mode ignores checkpoints.
+        layers get their own dtype policies back when training ends.""", seed="""
     seed : int, optional
         Seeds Python's, NumPy's and TensorFlow's generators (``keras.utils.set_random_seed``)
         for the run: the initial weights, and dropout's masks in a model that ``net()``
@@ -282,12 +254,7 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbos
         gives the same numbers. Default: ``D2LMINI_SEED``, else 0. The order of the
         mini-batches is the loader's (its own ``seed``). The caller's random state is given
         back afterwards: Python's and NumPy's exactly, Keras' and TensorFlow's global seeds
-        as they were.
-    optimizer : "sgd", "adam" or "adadelta"
-        How the weights are updated: plain mini-batch SGD (the book's default), Adam
-        :cite:`kingma2014adam` or Adadelta :cite:`zeiler2012adadelta`, with the settings of
-        :data:`d2lmini.training.OPTIMIZERS`, the same in both frameworks. ``lr`` is the
-        step size each of them takes (Adam: e.g. 0.001; Adadelta: 1.0, as in its paper).
+        as they were.""", compile="""
     compile : bool, optional
         Compile the training and evaluation steps with XLA: it fuses the many small
         operations of a step into a few kernels; the first step takes a few seconds longer
@@ -300,21 +267,10 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbos
         PyTorch's ``train_ch6`` takes the same argument for ``torch.compile``, off by
         default there (its compiling costs more than it saves on a chapter's run).
     jit_compile : bool, optional
-        The former name of ``compile``; where given, it is used.
-
-    Returns
-    -------
-    TrainResult
-        Per-epoch history, throughput and what ran. Its summary line is printed, e.g.
-        ``loss 0.325, train acc 0.881, test acc 0.871, 4700.9 examples/sec on /GPU:0``.
-        ``extra["precision"]`` says how it computed, ``extra["epoch_seconds"]`` the wall
-        time of each epoch run in this call (training and evaluation).
-
-    Example
-    -------
-    >>> train_iter, test_iter = load_data_fashion_mnist(256)             # doctest: +SKIP
-    >>> result = train_ch6(net, train_iter, test_iter, 10, 0.9, try_gpu())  # doctest: +SKIP
-    """
+        The former name of ``compile``; where given, it is used.""")
+def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbose=True,
+              amp=False, checkpoint=None, seed=None, optimizer="sgd", compile=None,
+              jit_compile=None):
     device = resolve_device(device)
     num_epochs, lr = training.check_training_args(num_epochs, lr, optimizer)
     training.check_loaders(train_iter, test_iter)

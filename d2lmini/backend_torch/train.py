@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from .. import checkpoint as checkpoints
-from .. import loop, precision, training
+from .. import loop, mirrordocs, precision, training
 from ..training import NonFiniteLossError, TrainResult  # re-exported
 from .devices import resolve_device
 
@@ -197,31 +197,13 @@ def _materialize_lazy(net, data_iter):
     return net
 
 
-def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbose=True,
-              amp=False, checkpoint=None, seed=None, optimizer="sgd", compile=False):
-    """Train a classifier with SGD (or another optimizer) and cross-entropy; evaluate after
-    every epoch.
-
-    Weights of linear and convolutional layers are Xavier-initialized
-    :cite:`glorot2010understanding`. In Jupyter a live plot shows train loss, train
-    accuracy and test accuracy; in a terminal a progress bar. Training stops with
-    :class:`NonFiniteLossError`, naming the step, if the loss becomes NaN or infinite.
-
-    Parameters
-    ----------
+@mirrordocs.shared("train_ch6", dense="linear", example_device="cuda:0", extra=(
+    '``extra["compiled"]`` says whether the forward pass ran compiled.'), net="""
     net : torch.nn.Module
-        Maps a batch ``X`` of shape (batch, C, H, W) to scores of shape (batch, classes).
-    train_iter, test_iter : iterables of ``(X, y)``
-        E.g. from :func:`load_data_fashion_mnist`.
-    num_epochs : int
-        Passes over the training data (capped by quick mode or ``D2LMINI_MAX_EPOCHS``).
-    lr : float
-        Learning rate.
+        Maps a batch ``X`` of shape (batch, C, H, W) to scores of shape (batch, classes).""",
+    device="""
     device : torch.device or str, optional
-        Where to train; default :func:`try_gpu`.
-    verbose : bool, keyword-only
-        Show progress and print the summary line. This option and all after it are
-        keyword-only: d2l's six positional parameters come first, unchanged.
+        Where to train; default :func:`try_gpu`.""", amp="""
     amp : False, True, "bfloat16" or "float16"
         Mixed precision: forward and backward passes in a 16-bit format under
         ``torch.autocast``, weights kept in float32. ``True`` picks what the device runs
@@ -230,46 +212,21 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbos
         other CPUs, where bfloat16 would be emulated and slower (a line says so). A string
         forces that format. Convolutional networks run in channels-last memory format on
         CPUs (oneDNN's preferred layout; the Performance chapter measures the gain) and,
-        with a 16-bit format, on GPUs.
-    checkpoint : str or path, optional
-        A file to save the run to after every epoch (atomically: a crash while saving
-        leaves the previous checkpoint). If it exists, training resumes after its last
-        epoch; with the same seed, the result is the same as an uninterrupted run. When it
-        holds all the epochs asked for, the run is shown (curves and summary) without
-        training. A checkpoint of another model or other settings is refused with a
-        ``ValueError``; quick mode ignores checkpoints.
+        with a 16-bit format, on GPUs.""", seed="""
     seed : int, optional
         Seeds PyTorch's random generator for the run: the initial weights and dropout's
         masks, so that the same call on the same machine gives the same numbers (the
         caller's generator is restored afterwards). Default: ``D2LMINI_SEED``, else 0.
-        The order of the mini-batches is the loader's (its own ``seed``).
-    optimizer : "sgd", "adam" or "adadelta"
-        How the weights are updated: plain mini-batch SGD (the book's default), Adam
-        :cite:`kingma2014adam` or Adadelta :cite:`zeiler2012adadelta`, with the settings of
-        :data:`d2lmini.training.OPTIMIZERS`, the same in both frameworks. ``lr`` is the
-        step size each of them takes (Adam: e.g. 0.001; Adadelta: 1.0, as in its paper).
+        The order of the mini-batches is the loader's (its own ``seed``).""", compile="""
     compile : bool
         Run the forward pass through ``torch.compile`` (:class:`CompiledForward`), which
         fuses operations into generated kernels. It costs seconds to tens of seconds of
         compiling at the first step, the first evaluation and the last (smaller) batch, and
         pays back on long runs of large models; on a CPU LeNet's compiled step saves a few
         milliseconds, so the default is eager (the Performance chapter measures both).
-        TensorFlow's ``train_ch6`` takes the same argument for XLA, on by default there.
-
-    Returns
-    -------
-    TrainResult
-        Per-epoch history, throughput and what ran. Its summary line is printed, e.g.
-        ``loss 0.325, train acc 0.881, test acc 0.871, 4700.9 examples/sec on cuda:0``.
-        ``extra["precision"]`` says how it computed, ``extra["epoch_seconds"]`` the wall
-        time of each epoch run in this call (training and evaluation), ``extra["compiled"]``
-        whether the forward pass ran compiled.
-
-    Example
-    -------
-    >>> train_iter, test_iter = load_data_fashion_mnist(256)             # doctest: +SKIP
-    >>> result = train_ch6(net, train_iter, test_iter, 10, 0.9, try_gpu())  # doctest: +SKIP
-    """
+        TensorFlow's ``train_ch6`` takes the same argument for XLA, on by default there.""")
+def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbose=True,
+              amp=False, checkpoint=None, seed=None, optimizer="sgd", compile=False):
     device = resolve_device(device)
     num_epochs, lr = training.check_training_args(num_epochs, lr, optimizer)
     _check_module(net)
