@@ -327,7 +327,7 @@ def test_materializing_leaves_a_normal_net_alone():
     before = {k: v.clone() for k, v in net.state_dict().items()}
     rng = torch.get_rng_state()
     _, test_iter = toy_loaders(d2lpt, n=64)
-    train_pt._materialize_lazy(net, test_iter)
+    train_pt.materialize_lazy(net, test_iter)
     assert torch.equal(rng, torch.get_rng_state())
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
 

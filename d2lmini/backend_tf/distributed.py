@@ -34,8 +34,8 @@ import tensorflow as tf
 
 from .. import distributed, loop, training
 from ..distributed import LaunchError
-from .train import (_build, _ends_in_softmax, _keras_of, _load_checkpoint, _save_checkpoint,
-                    _checkpoint_settings, init_xavier, make_optimizer)
+from .train import (build_net, checkpoint_settings, ends_in_softmax, init_xavier, keras_of,
+                    load_checkpoint, make_optimizer, save_checkpoint)
 
 __all__ = ["split_cpu", "ShardedLoader", "train_parallel", "launch", "LaunchError"]
 
@@ -192,12 +192,12 @@ def _train(net, train_iter, test_iter, num_epochs, lr, devices, seed, optimizer,
     seed = training.resolve_seed(seed)
     keras.utils.set_random_seed(seed)
     with strategy.scope():  # the weights and the optimizer's state are made mirrored
-        net = _build(net, None)
+        net = build_net(net, None)
         X0 = _gather(test_iter, [0], "/CPU:0")[0]
         net(X0, training=False)  # builds the weights
         init_xavier(net)
         initial = [w.numpy() for w in net.weights]
-        opt = make_optimizer(optimizer, lr, _keras_of(net))
+        opt = make_optimizer(optimizer, lr, keras_of(net))
         opt.build(net.trainable_variables)
     run = _Replicated(strategy, net, opt)
     chief = _is_chief(strategy)
@@ -206,8 +206,8 @@ def _train(net, train_iter, test_iter, num_epochs, lr, devices, seed, optimizer,
         train_epoch=lambda watch: _train_epoch(run, train_iter, watch, step_losses),
         evaluate=lambda: _evaluate(run, test_iter),
         # Every copy of the weights is the same: the chief writes them, all read them.
-        save=lambda path, record: _save_checkpoint(path, record, net, opt) if chief else None,
-        load=lambda path: _load_checkpoint(path, net, opt),
+        save=lambda path, record: save_checkpoint(path, record, net, opt) if chief else None,
+        load=lambda path: load_checkpoint(path, net, opt),
         read_losses=lambda window: [float(v) for v in window])
     kind = strategy.extended.worker_devices[0].rsplit("/", 1)[-1].split(":")[-2]
     name = ("MultiWorkerMirroredStrategy"
@@ -216,7 +216,7 @@ def _train(net, train_iter, test_iter, num_epochs, lr, devices, seed, optimizer,
     result = loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
                       framework="tensorflow",
                       device=f"{world_size} x {kind} ({name})",
-                      settings=_checkpoint_settings(net, "float32", optimizer),
+                      settings=checkpoint_settings(net, "float32", optimizer),
                       precision_note="float32", checkpoint=checkpoint,
                       verbose=verbose and chief, writer=chief,
                       extra={"seed": seed, "optimizer": optimizer, "world_size": world_size,
@@ -252,7 +252,7 @@ class _Replicated:
         self.devices = strategy.extended.worker_devices  # this process's replicas
         self.world_size = strategy.num_replicas_in_sync
         self.loss_fn = keras.losses.SparseCategoricalCrossentropy(
-            from_logits=not _ends_in_softmax(net), reduction="sum")
+            from_logits=not ends_in_softmax(net), reduction="sum")
         self._train = tf.function(self._train_global, reduce_retracing=True)
         self._count = tf.function(self._count_global, reduce_retracing=True)
 

@@ -18,6 +18,11 @@ from .devices import resolve_device
 __all__ = ["accuracy", "evaluate_accuracy", "init_xavier", "train_ch6", "TrainResult",
            "NonFiniteLossError"]
 
+# The internal API that distributed.py trains with (not exported: not in __all__):
+# build_net, keras_of, ends_in_softmax, checkpoint_settings,
+# load_checkpoint, save_checkpoint.
+
+
 def accuracy(y_hat, y):
     """Number of correct predictions, as a 0-d tensor (no synchronisation).
 
@@ -142,7 +147,7 @@ def _evaluate(correct_in, data_iter):
     return int(correct) / max(total, 1)
 
 
-def _keras_of(net):
+def keras_of(net):
     """The Keras that built ``net``: Keras 3 (``keras``), Keras 2 (``tf_keras``, which
     ``tf.keras`` is under ``TF_USE_LEGACY_KERAS=1``), or None for anything else."""
     if isinstance(net, keras.Model):
@@ -168,7 +173,7 @@ def init_xavier(net):
     True
     """
     init = keras.initializers.GlorotUniform()
-    K = _keras_of(net) or keras
+    K = keras_of(net) or keras
     for layer in _walk(net):
         kernel = getattr(layer, "kernel", None)
         convolutions = (K.layers.Conv1D, K.layers.Conv2D, K.layers.Conv3D,
@@ -189,7 +194,7 @@ def _walk(layer):
         yield from _walk(sub)
 
 
-def _checkpoint_settings(net, precision, optimizer_name):
+def checkpoint_settings(net, precision, optimizer_name):
     """What a checkpoint of ``net`` must match to be resumed (:func:`d2lmini.loop.fit`):
     the variables' shapes, the precision, fingerprints of the layers and of the code of the
     model's own classes (an edited ``call``), the optimizer."""
@@ -224,8 +229,8 @@ def _architecture(net):
     return json.dumps(rows, sort_keys=True, default=str)
 
 
-def _ends_in_softmax(net):
-    K = _keras_of(net) or keras
+def ends_in_softmax(net):
+    K = keras_of(net) or keras
     last = net.layers[-1] if getattr(net, "layers", None) else None
     return getattr(last, "activation", None) is K.activations.softmax or \
         isinstance(last, K.layers.Softmax)
@@ -282,8 +287,8 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbos
     seed = training.resolve_seed(seed)
     with _own_random_state(), tf.device(device):
         keras.utils.set_random_seed(seed)  # Python's, NumPy's and TensorFlow's generators
-        net = _build(net, dtype_name)
-        K = _keras_of(net)
+        net = build_net(net, dtype_name)
+        K = keras_of(net)
         X0 = tf.convert_to_tensor(next(iter(train_iter))[0])  # a first batch, to build the weights
         num_outputs = _probe(net, X0)  # builds the weights if needed
         labels = getattr(train_iter, "labels", None)  # all of them, in d2lmini's loaders
@@ -296,17 +301,17 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *, verbos
         if dtype_name == "float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         optimizer.build(net.trainable_variables)
-        loss_fn = K.losses.SparseCategoricalCrossentropy(from_logits=not _ends_in_softmax(net))
+        loss_fn = K.losses.SparseCategoricalCrossentropy(from_logits=not ends_in_softmax(net))
         policies = _set_policy(net, f"mixed_{dtype_name}") if dtype_name else None
         step = _compile(_sgd_step(net, optimizer, loss_fn), jit_compile)
         evaluate = _Evaluation(net, test_iter, jit_compile, step)
         steps = loop.Steps(
             train_epoch=lambda watch: _train_epoch(train_iter, step, watch),
             evaluate=evaluate,
-            save=lambda path, record: _save_checkpoint(path, record, net, optimizer),
-            load=lambda path: _load_checkpoint(path, net, optimizer),
+            save=lambda path, record: save_checkpoint(path, record, net, optimizer),
+            load=lambda path: load_checkpoint(path, net, optimizer),
             read_losses=lambda window: tf.stack(window).numpy().tolist())
-        settings = _checkpoint_settings(net, dtype_name or "float32", optimizer_name)
+        settings = checkpoint_settings(net, dtype_name or "float32", optimizer_name)
         try:
             result = loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
                               framework="tensorflow", device=device, settings=settings,
@@ -368,7 +373,7 @@ def _probe(net, X):
     """Check a first batch ``X`` (batch, H, W, C) and ``net``'s output on its first example
     (which builds the weights of a model not built yet); return the number of outputs."""
     dtype = tf.as_dtype(X.dtype)
-    K = _keras_of(net) or keras
+    K = keras_of(net) or keras
     if not any(isinstance(layer, K.layers.Embedding) for layer in _walk(net)):
         # a network of token ids takes integers; one of images, floats
         training.check_images(dtype.name, "f" if dtype.is_floating else "u",
@@ -380,9 +385,9 @@ def _probe(net, X):
     return training.check_outputs(out)
 
 
-def _build(net, dtype_name):
+def build_net(net, dtype_name):
     """``net`` itself if it is a Keras model, else the model the function ``net`` returns."""
-    if _keras_of(net) is None:
+    if keras_of(net) is None:
         if isinstance(net, type):
             raise ValueError(f"net is the class {net.__name__}, not a network: make one "
                              f"first, e.g. net = {net.__name__}(...), or pass a function "
@@ -391,7 +396,7 @@ def _build(net, dtype_name):
             raise ValueError(f"net must be a keras.Model or a function that returns one, "
                              f"got a {type(net).__name__}")
         net = net()
-    K = _keras_of(net)
+    K = keras_of(net)
     if K is None:
         raise ValueError(f"net() returned a {type(net).__name__}, not a keras.Model; "
                          "return e.g. keras.Sequential([...])")
@@ -478,7 +483,7 @@ def _state_arrays(net, optimizer):
     return ([v.numpy() for v in net.variables], [v.numpy() for v in optimizer.variables])
 
 
-def _save_checkpoint(path, record, net, optimizer):
+def save_checkpoint(path, record, net, optimizer):
     weights, opt = _state_arrays(net, optimizer)
     arrays = {f"w{i}": a for i, a in enumerate(weights)}
     arrays.update({f"o{i}": a for i, a in enumerate(opt)})
@@ -486,7 +491,7 @@ def _save_checkpoint(path, record, net, optimizer):
     checkpoints.atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
-def _load_checkpoint(path, net, optimizer):
+def load_checkpoint(path, net, optimizer):
     """Read a checkpoint: its record, and a function that restores the weights and the
     optimizer state from it (called once the record is found compatible)."""
     with np.load(path) as data:

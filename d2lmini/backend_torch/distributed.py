@@ -27,8 +27,8 @@ from torch.nn.parallel import DistributedDataParallel
 from .. import distributed, loop, training
 from ..distributed import LaunchError
 from .devices import num_gpus
-from .train import (_load_checkpoint, _materialize_lazy, _reset, _save_checkpoint, accuracy,
-                    _checkpoint_settings, init_xavier, make_optimizer)
+from .train import (accuracy, checkpoint_settings, init_xavier, load_checkpoint, make_optimizer,
+                    materialize_lazy, reset_parameters, save_checkpoint)
 
 __all__ = ["split_cpu", "ShardedLoader", "train_parallel", "launch", "LaunchError"]
 
@@ -184,8 +184,8 @@ def _train(net, train_iter, test_iter, shards, num_epochs, lr, device, backend, 
     world_size = shards[0].world_size
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)  # the same draws as train_ch6's, on every process
-        _materialize_lazy(net, test_iter)
-        _reset(net)
+        materialize_lazy(net, test_iter)
+        reset_parameters(net)
         init_xavier(net)
         initial = {k: v.detach().clone() for k, v in net.state_dict().items()}
         net.to(device)
@@ -208,7 +208,7 @@ def _train(net, train_iter, test_iter, shards, num_epochs, lr, device, backend, 
         show = verbose and sys.stderr.isatty()
         result = loop.fit(steps, net, train_iter, test_iter, num_epochs, lr,
                           framework="pytorch", device=f"{world_size} x {device.type} ({backend})",
-                          settings=_checkpoint_settings(net, "float32", optimizer_name),
+                          settings=checkpoint_settings(net, "float32", optimizer_name),
                           precision_note="float32", checkpoint=checkpoint, verbose=show,
                           writer=writer,
                           extra={"seed": seed, "optimizer": optimizer_name,
@@ -277,14 +277,14 @@ def _save(path, record, net, optimizer, scaler, device, writer):
     if device.type == "cuda":
         rng["rank_cuda_rng"] = _gather(torch.cuda.get_rng_state(device), device)
     if writer:
-        _save_checkpoint(path, {**record, **rng}, net, optimizer, scaler, torch.device("cpu"))
+        save_checkpoint(path, {**record, **rng}, net, optimizer, scaler, torch.device("cpu"))
     dist.barrier()  # no process goes on (or stops) before the epoch is saved
 
 
 def _load(path, net, optimizer, scaler, device):
     """Read a checkpoint as train_ch6 does; each process then takes its own random state
     back (that of process 0 when another number of processes wrote it)."""
-    record, restore = _load_checkpoint(path, net, optimizer, scaler, torch.device("cpu"))
+    record, restore = load_checkpoint(path, net, optimizer, scaler, torch.device("cpu"))
 
     def restore_here():
         restore()

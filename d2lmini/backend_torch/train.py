@@ -12,6 +12,11 @@ from .devices import resolve_device
 __all__ = ["accuracy", "evaluate_accuracy", "init_xavier", "train_ch6", "TrainResult",
            "NonFiniteLossError"]
 
+# The internal API that distributed.py trains with (not exported: not in __all__):
+# checkpoint_settings, load_checkpoint, save_checkpoint, reset_parameters,
+# materialize_lazy.
+
+
 def accuracy(y_hat, y):
     """Number of correct predictions, as a 0-d tensor (no synchronisation).
 
@@ -122,7 +127,7 @@ def init_xavier(net):
     return net
 
 
-def _reset(net):
+def reset_parameters(net):
     """Draw every layer's parameters afresh with its own initialization (biases, batch-norm
     scales and statistics), so that the seed decides all of them, however ``net`` was made."""
     for module in net.modules():
@@ -189,7 +194,7 @@ def _probe(net, data_iter, autocast_dtype=None):
     return training.check_outputs(out), y
 
 
-def _materialize_lazy(net, data_iter):
+def materialize_lazy(net, data_iter):
     """Give the lazy layers of ``net`` their shapes with one forward pass of one example of
     ``data_iter`` (:func:`_probe`); nothing happens for a network without lazy layers."""
     if _has_lazy(net):
@@ -278,7 +283,7 @@ def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, c
     labels = getattr(train_iter, "labels", None)  # all of them, in d2lmini's loaders
     training.check_all_labels(labels.cpu().numpy() if isinstance(labels, torch.Tensor)
                               else None, test_labels.cpu().numpy(), num_outputs)
-    _reset(net)
+    reset_parameters(net)
     init_xavier(net)
     net.to(device)
     if channels_last:
@@ -292,13 +297,13 @@ def _setup(net, train_iter, test_iter, lr, device, dtype_name, autocast_dtype, c
         train_epoch=lambda watch: _train_epoch(net, batches, step, watch, device, channels_last),
         evaluate=lambda: _evaluate(net, test_iter, device, autocast_dtype, channels_last,
                                    forward),
-        save=lambda path, record: _save_checkpoint(path, record, net, optimizer, scaler, device),
-        load=lambda path: _load_checkpoint(path, net, optimizer, scaler, device),
+        save=lambda path, record: save_checkpoint(path, record, net, optimizer, scaler, device),
+        load=lambda path: load_checkpoint(path, net, optimizer, scaler, device),
         read_losses=lambda window: torch.stack(window).tolist())
-    return steps, _checkpoint_settings(net, dtype_name or "float32", optimizer_name), forward
+    return steps, checkpoint_settings(net, dtype_name or "float32", optimizer_name), forward
 
 
-def _checkpoint_settings(net, precision, optimizer_name):
+def checkpoint_settings(net, precision, optimizer_name):
     """What a checkpoint of ``net`` must match to be resumed (:func:`d2lmini.loop.fit`):
     the weight shapes, the precision, fingerprints of the layers and of the code of the
     model's own classes (an edited ``forward``), the optimizer."""
@@ -382,7 +387,7 @@ def _has_conv(net):
     return any(isinstance(m, nn.Conv2d) for m in net.modules())
 
 
-def _save_checkpoint(path, record, net, optimizer, scaler, device):
+def save_checkpoint(path, record, net, optimizer, scaler, device):
     state = {"record": record, "model": net.state_dict(), "optimizer": optimizer.state_dict(),
              "scaler": scaler.state_dict(), "cpu_rng": torch.get_rng_state()}
     if device.type == "cuda":
@@ -390,7 +395,7 @@ def _save_checkpoint(path, record, net, optimizer, scaler, device):
     checkpoints.atomic_write(path, lambda f: torch.save(state, f))
 
 
-def _load_checkpoint(path, net, optimizer, scaler, device):
+def load_checkpoint(path, net, optimizer, scaler, device):
     """Read a checkpoint: its record, and a function that restores the model, optimizer,
     loss scaler and random state from it (called once the record is found compatible)."""
     state = torch.load(path, map_location=device, weights_only=True)
