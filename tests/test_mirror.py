@@ -59,14 +59,6 @@ def _runs(a, b, length=8):
     return [la[i:i + length] for i in range(len(la) - length + 1) if tuple(la[i:i + length]) in lb]
 
 
-# Mirrored functions whose docstrings are still written in each backend (they share runs of
-# lines): each is to move to d2lmini.mirrordocs, as train_ch6's did. Do not add to this list.
-NOT_YET_SHARED = {"ArrayLoader", "CheckedSequential", "launch", "layer_summary",
-                  "load_data_cifar10", "load_data_cifar10_or_substitute",
-                  "load_data_fashion_mnist", "load_data_movie_reviews", "look_inside",
-                  "predict_all", "split_validation"}
-
-
 def test_mirrored_docstrings_are_written_once():
     """Where the two backends' docstrings of one name share a run of 8 lines, the docstring is
     one template of d2lmini.mirrordocs, filled in per backend."""
@@ -82,11 +74,8 @@ def test_mirrored_docstrings_are_written_once():
                 getattr(b, "__shared_doc__", None):
             continue
         twice.append(name)
-    assert not set(twice) - NOT_YET_SHARED, (
-        f"docstrings written in both backends: {sorted(set(twice) - NOT_YET_SHARED)}; "
-        "write each once in d2lmini/mirrordocs.py")
-    assert not NOT_YET_SHARED - set(twice), (
-        f"shared now, drop from NOT_YET_SHARED: {sorted(NOT_YET_SHARED - set(twice))}")
+    assert not twice, (f"docstrings written in both backends: {twice}; write each once in "
+                       "d2lmini/mirrordocs.py")
     for name in mirrordocs.TEMPLATES:  # every template is used by both backends
         assert getattr(d2lpt, name).__shared_doc__ == getattr(d2ltf, name).__shared_doc__ == name
 
@@ -104,7 +93,7 @@ def test_a_shared_docstring_needs_every_field_and_no_docstring_of_its_own():
     def documented():
         """Its own."""
     with pytest.raises(TypeError, match="has a docstring of its own"):
-        mirrordocs.shared("train_ch6", **values)(documented)
+        mirrordocs.shared("train_ch6", "pytorch", **values)(documented)
 
 
 def test_the_same_signatures_except_the_listed_ones():

@@ -6,6 +6,7 @@ PyTorch version, so both frameworks cut the same pixels.
 """
 import tensorflow as tf
 
+from .. import mirrordocs
 from ..augment import (IMAGENET_MEAN_BGR, IMAGENET_MEAN_RGB, TEN_CROP_NAMES,
                        five_crop_offsets, mean_subtract, normalize, random_crop_offsets,
                        standardize)
@@ -19,31 +20,12 @@ def _size(size):
     return (size, size) if isinstance(size, int) else tuple(size)
 
 
-def random_crop_flip(X, size, padding=0, flip=True, rng=None):
-    """A random crop of each image in the batch, mirrored left to right with probability 1/2.
-
-    Parameters
-    ----------
-    X : tensor of shape (batch, height, width, channels)
-    size : int or (int, int)
-        Crop size, e.g. 224 for 256x256 images (AlexNet) or 32 with ``padding=4`` (CIFAR).
-    padding : int
-        Zero pixels added on every side before cropping.
-    flip : bool
-        Mirror half of the crops at random.
-    rng : tf.random.Generator, optional
-        For reproducible crops.
-
-    Returns
-    -------
-    tensor of shape (batch, h, w, channels)
-
-    Example
-    -------
+@mirrordocs.shared("random_crop_flip", "tensorflow", generator="tf.random.Generator",
+    crops="(batch, h, w, C)", on_device="", example="""
     >>> X = tf.reshape(tf.range(2 * 4 * 4 * 1, dtype=tf.float32), (2, 4, 4, 1))
     >>> random_crop_flip(X, 2, rng=tf.random.Generator.from_seed(0)).shape
-    TensorShape([2, 2, 2, 1])
-    """
+    TensorShape([2, 2, 2, 1])""")
+def random_crop_flip(X, size, padding=0, flip=True, rng=None):
     h, w = _size(size)
     X = tf.convert_to_tensor(X)
     if padding:
@@ -64,26 +46,12 @@ def random_crop_flip(X, size, padding=0, flip=True, rng=None):
     return tf.gather(out, cols, axis=2, batch_dims=1)           # (B, h, w, C)
 
 
-def ten_crop(X, size):
-    """The ten AlexNet test crops of every image: four corners and centre, then their mirrors.
-
-    Parameters
-    ----------
-    X : tensor of shape (batch, height, width, channels)
-    size : int or (int, int)
-
-    Returns
-    -------
-    tensor of shape (10, batch, h, w, channels), in the order of
-    :data:`d2lmini.augment.TEN_CROP_NAMES`.
-
-    Example
-    -------
+@mirrordocs.shared("ten_crop", "tensorflow", crops_inner="batch, h, w, C", example="""
     >>> X = tf.reshape(tf.range(16.), (1, 4, 4, 1))
     >>> crops = ten_crop(X, 2)
     >>> crops.shape, crops[1, 0, :, :, 0].numpy().tolist(), crops[6, 0, :, :, 0].numpy().tolist()
-    (TensorShape([10, 1, 2, 2, 1]), [[2.0, 3.0], [6.0, 7.0]], [[3.0, 2.0], [7.0, 6.0]])
-    """
+    (TensorShape([10, 1, 2, 2, 1]), [[2.0, 3.0], [6.0, 7.0]], [[3.0, 2.0], [7.0, 6.0]])""")
+def ten_crop(X, size):
     h, w = _size(size)
     X = tf.convert_to_tensor(X)
     crops = [X[:, t:t + h, c:c + w, :] for t, c in five_crop_offsets(X.shape[1], X.shape[2],
@@ -92,22 +60,8 @@ def ten_crop(X, size):
     return tf.stack(crops)
 
 
+@mirrordocs.shared("predict_ten_crop", "tensorflow", n_crops="(n, h, w, C)")
 def predict_ten_crop(net, X, size, probabilities=True):
-    """Class scores averaged over the ten crops of each image.
-
-    Parameters
-    ----------
-    net : callable
-        Maps (n, h, w, channels) to logits (n, classes).
-    X : tensor of shape (batch, height, width, channels)
-    size : int or (int, int)
-    probabilities : bool
-        Average softmax probabilities (as AlexNet did); ``False`` averages the logits.
-
-    Returns
-    -------
-    tensor of shape (batch, classes)
-    """
     crops = ten_crop(X, size)
     n, B = crops.shape[0], tf.shape(crops)[1]
     out = net(tf.reshape(crops, tf.concat([[-1], tf.shape(crops)[2:]], axis=0)))
@@ -116,17 +70,11 @@ def predict_ten_crop(net, X, size, probabilities=True):
     return tf.reduce_mean(tf.reshape(out, (n, B, -1)), axis=0)
 
 
-def normalize_channels(X, mean, std=None):
-    """Subtract a per-channel mean and divide by a per-channel standard deviation (if given).
-
-    ``mean`` and ``std`` are sequences with one value per channel, on ``X``'s scale.
-
-    Example
-    -------
+@mirrordocs.shared("normalize_channels", "tensorflow", example="""
     >>> X = tf.fill((1, 1, 1, 3), 110.)
     >>> normalize_channels(X, IMAGENET_MEAN_RGB).numpy().flatten().tolist()
-    [-13.0, -7.0, 6.0]
-    """
+    [-13.0, -7.0, 6.0]""")
+def normalize_channels(X, mean, std=None):
     X = tf.convert_to_tensor(X)
     out = X - tf.constant(mean, dtype=X.dtype)
     if std is not None:

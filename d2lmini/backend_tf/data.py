@@ -5,47 +5,27 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from .. import fashion_mnist, loading
+from .. import fashion_mnist, loading, mirrordocs
 
 __all__ = ["ArrayLoader", "load_data_fashion_mnist", "get_fashion_mnist_labels",
            "split_validation"]
 
 
-class ArrayLoader(loading.PassCounter, tf.data.Dataset):
-    """Mini-batches ``(X, y)`` from uint8 image arrays held in memory, via ``tf.data``.
-
+@mirrordocs.shared("ArrayLoader", "tensorflow", via=", via ``tf.data``",
+    conversion="""
     Conversion to floats in [0, 1] and resizing happen per batch, in a compiled function on
-    :attr:`device` (by default the current device). The training order is reshuffled every
-    epoch and is reproducible: after ``e`` complete passes (:attr:`epoch`) the order is the
-    permutation seeded by ``seed + e``. A pass counts once it is complete, so peeking at a
-    first batch leaves the next epoch's order unchanged; the copies that :meth:`on` makes
-    share the count with this loader.
+    :attr:`device` (by default the current device).""", more="""
     Iterating yields batches on the calling thread; :attr:`dataset` is the same data as a
     ``tf.data.Dataset`` (reshuffled by ``tf.data`` on each pass) for ``model.fit``.
 
     The loader is itself a ``tf.data.Dataset`` standing for :attr:`dataset`, so code written
     for the book d2l runs unchanged: ``model.fit(train_iter)``, ``model.evaluate(test_iter)``
     and ``tf.data.experimental.cardinality(train_iter)`` (Keras' distribution strategies
-    read the batches through ``tf.data``; a plain Python loop uses the loader's own order).
-
-    Parameters
-    ----------
-    images : uint8 array, (N, H, W) or (N, H, W, C)
-    labels : int array, (N,)
-    batch_size : int
-    shuffle : bool
-    resize : None, int or (height, width)
-    total_examples : int, optional
-        Size of the full split, when ``images`` is a budgeted subset of it.
-    seed : int
+    read the batches through ``tf.data``; a plain Python loop uses the loader's own order).""",
+    device="""
     device : str, optional
-        Where the batches are made, e.g. '/GPU:0'; None: the current device.
-
-    Yields
-    ------
-    X : float32 tensor, (batch, height, width, C), values in [0, 1]
-    y : int32 tensor, (batch,)
-    """
+        Where the batches are made, e.g. '/GPU:0'; None: the current device.""")
+class ArrayLoader(loading.PassCounter, tf.data.Dataset):
 
     def __init__(self, images, labels, batch_size, shuffle=False, resize=None,
                  total_examples=None, seed=0, device=None):
@@ -162,29 +142,9 @@ def _pipeline_options():
     return options
 
 
+@mirrordocs.shared("load_data_fashion_mnist", "tensorflow",
+    example="(TensorShape([256, 28, 28, 1]), TensorShape([256]))")
 def load_data_fashion_mnist(batch_size, resize=None):
-    """Fashion-MNIST as TensorFlow mini-batches: ``(train_iter, test_iter)``.
-
-    Parameters
-    ----------
-    batch_size : int
-        Examples per mini-batch, e.g. 256.
-    resize : None, int or (height, width)
-        Resize each batch to this size (e.g. 224 for AlexNet); ``None`` keeps 28x28.
-
-    Returns
-    -------
-    train_iter, test_iter : :class:`ArrayLoader`
-        Yield ``X`` of shape (batch, H, W, 1), float32 in [0, 1], and ``y`` of shape
-        (batch,), int32. The training iterator is reshuffled every epoch. In quick mode or
-        under ``D2LMINI_MAX_EXAMPLES`` they hold a seeded subset, and a line says so.
-
-    Example
-    -------
-    >>> train_iter, test_iter = load_data_fashion_mnist(256)   # doctest: +SKIP
-    >>> X, y = next(iter(train_iter)); X.shape, y.shape        # doctest: +SKIP
-    (TensorShape([256, 28, 28, 1]), TensorShape([256]))
-    """
     loading.check_batch_size(batch_size)
     loading.check_resize(resize, (28, 28))
     return loading.build_loaders(ArrayLoader, fashion_mnist.load_arrays(), batch_size, resize,
@@ -194,6 +154,10 @@ def load_data_fashion_mnist(batch_size, resize=None):
 get_fashion_mnist_labels = fashion_mnist.text_labels
 
 
+@mirrordocs.shared("split_validation", "tensorflow",
+    dataset=", and each has its own ``dataset`` for ``model.fit(train_iter.dataset, "
+    "validation_data=valid_iter.dataset)``", shuffle="shuffles", dtype="y.dtype.name",
+    example="((3, 8, 8, 1), 'int32')")
 def split_validation(train_iter, n_valid, *, seed=0):
     if not isinstance(train_iter, ArrayLoader):
         raise TypeError(f"split_validation takes a d2lmini loader (an ArrayLoader), got "
@@ -202,8 +166,3 @@ def split_validation(train_iter, n_valid, *, seed=0):
                                 train_iter.shuffles, n_valid, seed)
 
 
-split_validation.__doc__ = loading.SPLIT_VALIDATION_DOC.format(
-    fit_note=", and each has its own ``dataset`` for\n        ``model.fit(train_iter.dataset, "
-             "validation_data=valid_iter.dataset)``",
-    x_shape="(batch, H, W, C)", y_dtype="int32", shuffle_attr="valid.shuffles",
-    dtype_expr="y.dtype.name", example_out="((3, 8, 8, 1), 'int32')")

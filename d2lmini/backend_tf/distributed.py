@@ -32,7 +32,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import distributed, loop, training
+from .. import distributed, loop, mirrordocs, training
 from ..distributed import LaunchError
 from .train import (build_net, checkpoint_settings, ends_in_softmax, init_xavier, keras_of,
                     load_checkpoint, make_optimizer, save_checkpoint)
@@ -347,8 +347,8 @@ def _evaluate(run, test_iter):
     return correct / max(test_iter.num_examples, 1)
 
 
-def launch(script, nproc=2, args=(), timeout=600, threads=None):
-    """Run ``script`` as ``nproc`` workers of a ``MultiWorkerMirroredStrategy`` on this
+@mirrordocs.shared("launch", "tensorflow", what="""
+    Run ``script`` as ``nproc`` workers of a ``MultiWorkerMirroredStrategy`` on this
     machine; return the finished run (``subprocess.CompletedProcess``: ``.stdout`` and
     ``.stderr`` hold the workers' output, worker 0's first).
 
@@ -358,25 +358,11 @@ def launch(script, nproc=2, args=(), timeout=600, threads=None):
     ``TF_CONFIG`` that lists the machines' addresses instead. When a worker fails, the
     others are stopped (they would wait for it forever) and :class:`LaunchError` names
     the worker that failed first and its exit code, and shows the end of that worker's
-    error output; a launch still running after ``timeout`` seconds is stopped and raises
-    :class:`LaunchError` too. An interrupted launch (a ``KeyboardInterrupt``, which is
-    Jupyter's Interrupt, or any other exception) stops them all before the exception goes on.
-
-    Parameters
-    ----------
-    script : str or path
-        A Python script that makes ``tf.distribute.MultiWorkerMirroredStrategy()`` first
-        and passes it to :func:`train_parallel` as ``devices``.
-    nproc : int
-        Worker processes, at least 1.
-    args : sequence
-        Command-line arguments for the script (converted with ``str``).
-    timeout : float
-        Seconds before the launch is stopped.
-    threads : int, optional
-        CPU threads per worker (``OMP_NUM_THREADS``); default: the machine's cores
-        divided among the workers, at least 1.
-    """
+    error output; a launch still running after ``timeout`` seconds is stopped and raises""",
+    script="""
+    A Python script that makes ``tf.distribute.MultiWorkerMirroredStrategy()`` first
+    and passes it to :func:`train_parallel` as ``devices``.""", compete="")
+def launch(script, nproc=2, args=(), timeout=600, threads=None):
     nproc = distributed.check_launch(script, nproc, timeout)
     workers = [f"127.0.0.1:{port}" for port in _free_ports(nproc)]
     command = [sys.executable, str(script), *map(str, args)]

@@ -5,17 +5,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import fashion_mnist, inside
+from .. import fashion_mnist, inside, mirrordocs
 from .models import _all_layers
 
 __all__ = ["conv_kernels", "feature_maps", "predict_all", "look_inside"]
 
 _ACTIVATIONS = (keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU)
-_FILL = dict(net="keras.Sequential, trained (``result.net`` when train_ch6 built it)",
-             x="(1, H, W, C)", batch="(batch, H, W, C)",
-             kernel_note="Keras' (kh, kw, in, out) kernel transposed")
-
-
 def _check(net):
     if not isinstance(net, keras.Sequential):
         raise TypeError(f"expected the trained network, a keras.Sequential; got "
@@ -44,6 +39,9 @@ def _first_conv(layer):
     return None
 
 
+@mirrordocs.shared("conv_kernels", "tensorflow",
+    net=" (``result.net`` when train_ch6 built it)",
+    kernel_note="Keras' (kh, kw, in, out) kernel transposed")
 def conv_kernels(net):
     _check(net)
     conv = _first_conv(net)
@@ -63,6 +61,8 @@ def _kind(layer):
     return "other"
 
 
+@mirrordocs.shared("feature_maps", "tensorflow",
+    net=" (``result.net`` when train_ch6 built it)")
 def feature_maps(net, X):
     _check(net)
     if X.ndim != 4 or X.shape[0] != 1:
@@ -84,6 +84,7 @@ def _images(X):
     return X[..., 0] if X.shape[-1] == 1 else X
 
 
+@mirrordocs.shared("predict_all", "tensorflow", net=" (``result.net`` when train_ch6 built it)")
 def predict_all(net, data_iter, *, n_mistakes=8, classes=None):
     _check(net)
     classes = classes or getattr(data_iter, "classes", fashion_mnist.CLASSES)
@@ -94,11 +95,8 @@ def predict_all(net, data_iter, *, n_mistakes=8, classes=None):
     return found.predictions(classes)
 
 
+@mirrordocs.shared("look_inside", "tensorflow", net=" (``result.net`` when train_ch6 built it)")
 def look_inside(net, data_iter, *, title="The trained network", image_index=0, n_mistakes=8,
                 classes=None):
     return inside.look_with(sys.modules[__name__], net, data_iter, title=title,
                             image_index=image_index, n_mistakes=n_mistakes, classes=classes)
-
-
-for _f in (conv_kernels, feature_maps, predict_all, look_inside):
-    _f.__doc__ = inside.doc(_f.__name__, **_FILL)

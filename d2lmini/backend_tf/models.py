@@ -1,23 +1,13 @@
-"""What every network of the book is built with (TensorFlow/Keras): the input check, sizes,
-summaries.
+"""What every network of the book is built with, in TensorFlow/Keras: the twin of
+:mod:`d2lmini.backend_torch.models`, with the same names, in the same order, and the same
+docstrings (:mod:`d2lmini.mirrordocs`); the chapters' networks are in
+:mod:`d2lmini.backend_tf.book_networks`.
 
-The chapters' networks, from AlexNet to DenseNet and the blocks that came after ResNet, are
-in :mod:`d2lmini.backend_tf.book_networks`, copied from the chapters' ``#@save`` cells by
-``scripts/saved_cells.py``. This module holds what they are built with, written by hand:
-:class:`CheckedSequential`, which checks the size of its input before running and raises a
-:class:`ValueError` naming the layer and the size it needs, instead of a shape error deep
-inside; :func:`output_size`, the height and width a list of layers leaves; :func:`lenet`,
-chapter 8's network for any image size (the chapter writes the 28x28 one); and
-:func:`layer_summary`, a layer-by-layer table of output shapes for one example, with
-parameters and multiply-adds.
-
-Mirrors :mod:`d2lmini.backend_torch.models`: the same names, in the same order, with the same
-docstrings. Images are NHWC here (NCHW in PyTorch); all models output logits (no softmax).
-Each network computes the same function as its PyTorch twin (``d2lmini.twins`` copies the
-weights across; the tests compare logits and one SGD step): batch normalization uses
-PyTorch's settings (momentum 0.9 in Keras terms, epsilon 1e-5), and stride-2 layers pad
-explicitly where PyTorch pads every side, since Keras' ``'same'`` pads only the bottom and
-right at stride 2.
+Images are NHWC here (NCHW in PyTorch). Each network computes the same function as its
+PyTorch twin (``d2lmini.twins`` copies the weights across; the tests compare logits and
+one SGD step): batch normalization uses PyTorch's settings (momentum 0.9 in Keras terms,
+epsilon 1e-5), and stride-2 layers pad explicitly where PyTorch pads every side, since
+Keras' ``'same'`` pads only the bottom and right at stride 2.
 
 >>> net = lenet()
 >>> net(tf.zeros((1, 28, 28, 1))).shape
@@ -29,31 +19,14 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from .. import arithmetic, netsummary
+from .. import arithmetic, mirrordocs, netsummary
 
 __all__ = ["CheckedSequential", "output_size", "lenet", "spatial_steps", "count_parameters", "layer_summary"]
 
 
+@mirrordocs.shared("CheckedSequential", "tensorflow",
+    layers="layers.Conv2D(4, 5), layers.Flatten()")
 class CheckedSequential(netsummary.CheckedInput, keras.Sequential):
-    """A sequential network that checks the height and width of its input first.
-
-    Parameters
-    ----------
-    *layers : layers, in order
-    name : str
-        Used in error messages, e.g. ``"alexnet"``.
-    image_size : int or None
-        The one input size a network with a flattening classifier was built for; ``None``
-        when global average pooling lets it take any size from :attr:`min_size` up.
-    in_channels : int
-        Channels of the input images (1 for Fashion-MNIST).
-
-    Examples
-    --------
-    >>> net = CheckedSequential(layers.Conv2D(4, 5), layers.Flatten(), name="tiny", in_channels=1)
-    >>> net.min_size
-    5
-    """
 
     layout = "NHWC"
 
@@ -159,33 +132,9 @@ def _all_layers(layer):
     return [layer, *_walk(layer)]
 
 
+@mirrordocs.shared("layer_summary", "tensorflow", input_example="(1, 224, 224, 1)",
+    example_shape="(28, 28, 1)", example="(('Conv2D', (1, 28, 28, 6), 156), 416520)")
 def layer_summary(net, input_shape, show=True):
-    """Print (or return) a layer-by-layer table of output shapes for one example.
-
-    Parameters
-    ----------
-    net : keras.Sequential
-        Its top-level layers are the rows of the table.
-    input_shape : tuple
-        Shape of the input, NHWC, e.g. ``(1, 224, 224, 1)``; a leading batch size of 1 is
-        added when three numbers are given.
-    show : bool
-        Print the table (layer, output shape, trainable parameters), followed by the total
-        parameters and the multiply-adds per example (counted with
-        :func:`d2lmini.arithmetic.count_macs` for every convolution and dense layer).
-
-    Returns
-    -------
-    None when ``show`` is true (the table is printed, so a notebook shows it once);
-    otherwise a list of ``(layer, output shape, params)`` with attributes ``params`` and
-    ``macs`` (print it to get the table).
-
-    Examples
-    --------
-    >>> rows = layer_summary(lenet(), (28, 28, 1), show=False)
-    >>> rows[0], rows.macs
-    (('Conv2D', (1, 28, 28, 6), 156), 416520)
-    """
     X = tf.zeros(netsummary.check_input_shape(input_shape, "NHWC"))
     if isinstance(net, CheckedSequential):
         net.check_input(X)

@@ -236,7 +236,8 @@ def ends_in_softmax(net):
         isinstance(last, K.layers.Softmax)
 
 
-@mirrordocs.shared("train_ch6", dense="dense", example_device="/GPU:0", extra="", net="""
+@mirrordocs.shared("train_ch6", "tensorflow", dense="dense", example_device="/GPU:0", extra="",
+    net="""
     net : keras.Model, or a function returning one
         Maps a batch ``X`` of shape (batch, H, W, C) to scores of shape (batch, classes)
         (logits; a final softmax is detected and handled). A function is called on

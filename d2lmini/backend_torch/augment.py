@@ -6,6 +6,7 @@ TensorFlow version, so both frameworks cut the same pixels.
 """
 import torch
 
+from .. import mirrordocs
 from ..augment import (IMAGENET_MEAN_BGR, IMAGENET_MEAN_RGB, TEN_CROP_NAMES,
                        five_crop_offsets, mean_subtract, normalize, random_crop_offsets,
                        standardize)
@@ -19,31 +20,12 @@ def _size(size):
     return (size, size) if isinstance(size, int) else tuple(size)
 
 
-def random_crop_flip(X, size, padding=0, flip=True, rng=None):
-    """A random crop of each image in the batch, mirrored left to right with probability 1/2.
-
-    Parameters
-    ----------
-    X : tensor of shape (batch, channels, height, width)
-    size : int or (int, int)
-        Crop size, e.g. 224 for 256x256 images (AlexNet) or 32 with ``padding=4`` (CIFAR).
-    padding : int
-        Zero pixels added on every side before cropping.
-    flip : bool
-        Mirror half of the crops at random.
-    rng : torch.Generator, optional
-        For reproducible crops.
-
-    Returns
-    -------
-    tensor of shape (batch, channels, h, w), on ``X``'s device.
-
-    Example
-    -------
+@mirrordocs.shared("random_crop_flip", "pytorch", generator="torch.Generator",
+    crops="(batch, C, h, w)", on_device=", on ``X``'s device.", example="""
     >>> X = torch.arange(2 * 1 * 4 * 4.).reshape(2, 1, 4, 4)
     >>> random_crop_flip(X, 2, rng=torch.Generator().manual_seed(0)).shape
-    torch.Size([2, 1, 2, 2])
-    """
+    torch.Size([2, 1, 2, 2])""")
+def random_crop_flip(X, size, padding=0, flip=True, rng=None):
     h, w = _size(size)
     if padding:
         X = torch.nn.functional.pad(X, (padding,) * 4)
@@ -64,26 +46,12 @@ def random_crop_flip(X, size, padding=0, flip=True, rng=None):
     return out.permute(0, 3, 1, 2).contiguous()
 
 
-def ten_crop(X, size):
-    """The ten AlexNet test crops of every image: four corners and centre, then their mirrors.
-
-    Parameters
-    ----------
-    X : tensor of shape (batch, channels, height, width)
-    size : int or (int, int)
-
-    Returns
-    -------
-    tensor of shape (10, batch, channels, h, w), in the order of
-    :data:`d2lmini.augment.TEN_CROP_NAMES`.
-
-    Example
-    -------
+@mirrordocs.shared("ten_crop", "pytorch", crops_inner="batch, C, h, w", example="""
     >>> X = torch.arange(16.).reshape(1, 1, 4, 4)
     >>> crops = ten_crop(X, 2)
     >>> crops.shape, crops[1, 0, 0].tolist(), crops[6, 0, 0].tolist()
-    (torch.Size([10, 1, 1, 2, 2]), [[2.0, 3.0], [6.0, 7.0]], [[3.0, 2.0], [7.0, 6.0]])
-    """
+    (torch.Size([10, 1, 1, 2, 2]), [[2.0, 3.0], [6.0, 7.0]], [[3.0, 2.0], [7.0, 6.0]])""")
+def ten_crop(X, size):
     h, w = _size(size)
     crops = [X[:, :, t:t + h, c:c + w] for t, c in five_crop_offsets(X.shape[2], X.shape[3],
                                                                      (h, w))]
@@ -91,22 +59,8 @@ def ten_crop(X, size):
     return torch.stack(crops)
 
 
+@mirrordocs.shared("predict_ten_crop", "pytorch", n_crops="(n, C, h, w)")
 def predict_ten_crop(net, X, size, probabilities=True):
-    """Class scores averaged over the ten crops of each image.
-
-    Parameters
-    ----------
-    net : callable
-        Maps (n, channels, h, w) to logits (n, classes).
-    X : tensor of shape (batch, channels, height, width)
-    size : int or (int, int)
-    probabilities : bool
-        Average softmax probabilities (as AlexNet did); ``False`` averages the logits.
-
-    Returns
-    -------
-    tensor of shape (batch, classes)
-    """
     crops = ten_crop(X, size)
     n, B = crops.shape[:2]
     out = net(crops.reshape(n * B, *crops.shape[2:]))
@@ -115,17 +69,11 @@ def predict_ten_crop(net, X, size, probabilities=True):
     return out.reshape(n, B, -1).mean(dim=0)
 
 
-def normalize_channels(X, mean, std=None):
-    """Subtract a per-channel mean and divide by a per-channel standard deviation (if given).
-
-    ``mean`` and ``std`` are sequences with one value per channel, on ``X``'s scale.
-
-    Example
-    -------
+@mirrordocs.shared("normalize_channels", "pytorch", example="""
     >>> X = torch.full((1, 3, 1, 1), 110.)
     >>> normalize_channels(X, IMAGENET_MEAN_RGB).flatten().tolist()
-    [-13.0, -7.0, 6.0]
-    """
+    [-13.0, -7.0, 6.0]""")
+def normalize_channels(X, mean, std=None):
     shape = (1, -1, 1, 1)
     out = X - torch.as_tensor(mean, dtype=X.dtype, device=X.device).reshape(shape)
     if std is not None:

@@ -1,7 +1,7 @@
 """CIFAR-10 in PyTorch, and its stated stand-in when CIFAR-10 is not on the machine."""
 import torch
 
-from .. import cifar10
+from .. import cifar10, mirrordocs
 from .augment import random_crop_flip
 from .data import ArrayLoader
 
@@ -28,72 +28,14 @@ class _CifarLoader(ArrayLoader):
         return X
 
 
+@mirrordocs.shared("load_data_cifar10", "pytorch", dataset="",
+    example="torch.Size([128, 3, 32, 32])")
 def load_data_cifar10(batch_size, resize=None, augment=False):
-    """CIFAR-10 as PyTorch mini-batches: ``(train_iter, test_iter)``.
-
-    Parameters
-    ----------
-    batch_size : int
-        Examples per mini-batch, e.g. 128.
-    resize : None, int or (height, width)
-        Resize each batch to this size; ``None`` keeps 32x32.
-    augment : bool
-        Training batches only: pad 4 pixels, take a random crop of the image size and mirror
-        it left to right with probability 1/2 (a new draw every batch).
-
-    Returns
-    -------
-    train_iter, test_iter
-        Yield ``X`` of shape (batch, 3, H, W), float32 in [0, 1], and ``y`` of shape
-        (batch,), int64. They have ``num_examples``, ``image_size``, ``classes`` and
-        ``data_name``. In quick mode or under ``D2LMINI_MAX_EXAMPLES`` they hold a seeded
-        subset, and a line says so.
-
-    Raises
-    ------
-    d2lmini.cifar10.DataNotFoundError
-        CIFAR-10 is not on this machine and cannot be downloaded; the message says how to
-        fix it. :func:`load_data_cifar10_or_substitute` falls back to a stand-in instead.
-        It is :class:`d2lmini.datadir.DataNotFoundError`, the class Fashion-MNIST raises too.
-
-    Example
-    -------
-    >>> train_iter, test_iter = load_data_cifar10(128)  # doctest: +SKIP
-    >>> X, y = next(iter(train_iter)); X.shape          # doctest: +SKIP
-    torch.Size([128, 3, 32, 32])
-    """
     return cifar10.loaders(_CifarLoader, batch_size, resize, augment)
 
 
+@mirrordocs.shared("load_data_cifar10_or_substitute", "pytorch")
 def load_data_cifar10_or_substitute(batch_size, resize=None, augment=False):
-    """CIFAR-10 if it is on this machine (or can be downloaded), else a stated stand-in.
-
-    The stand-in is Fashion-MNIST padded to 32x32 with its channel repeated three times
-    (:func:`d2lmini.cifar10.substitute_arrays`): same input shape as CIFAR-10, but ten
-    clothing classes and an easier task. A line always says which data set is used.
-
-    Parameters
-    ----------
-    batch_size, resize, augment
-        As :func:`load_data_cifar10`.
-
-    Returns
-    -------
-    train_iter, test_iter, data_name
-        As :func:`load_data_cifar10`, plus the name of the data actually used: ``"CIFAR-10"``
-        or :data:`d2lmini.cifar10.SUBSTITUTE`.
-
-    Raises
-    ------
-    FileNotFoundError
-        ``D2LMINI_DATA_DIR`` is set but is not a folder: a folder the user names is never
-        replaced by the stand-in silently.
-
-    Example
-    -------
-    >>> train_iter, test_iter, name = load_data_cifar10_or_substitute(128)  # doctest: +SKIP
-    Data: CIFAR-10 is not on this machine, so this run uses Fashion-MNIST padded to 32x32 ...
-    """
     return cifar10.loaders_or_substitute(_CifarLoader, batch_size, resize, augment)
 
 

