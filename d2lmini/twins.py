@@ -170,11 +170,9 @@ def _torch_layers(net):
 
 
 def _keras_walk(layer):
-    """Every layer inside ``layer``, depth first in the order they were created (Keras' own
-    ``_flatten_layers`` visits each layer's children in reverse)."""
-    for sub in layer._layers:
-        yield sub
-        yield from _keras_walk(sub)
+    """Every layer inside ``layer``, in the order they were created (the TF backend's walk)."""
+    from .backend_tf.train import layers_in_order
+    return layers_in_order(layer)
 
 
 def _keras_layers(net):
@@ -450,11 +448,8 @@ def match_batch_norm(torch_net, keras_net, input_shape):
 
 # --------------------------------------------------------------------------- checks
 def _ends_in_softmax(keras_net):
-    import keras
-    layers = list(_keras_walk(keras_net))
-    last = layers[-1] if layers else None
-    return getattr(last, "activation", None) is keras.activations.softmax or \
-        isinstance(last, keras.layers.Softmax)
+    from .backend_tf.train import ends_in_softmax  # train_ch6's own rule
+    return ends_in_softmax(keras_net)
 
 
 def _torch_ends_in_softmax(torch_net):

@@ -317,3 +317,20 @@ def test_a_depthwise_kernel_is_transposed_to_keras_layout():
     k = kr.layers[0].kernel.numpy()                # (kh, kw, C, 1)
     assert k[0, 2, 1, 0] == w[1, 0, 0, 2]          # channel 1, row 0, column 2
     assert twins.compare_outputs(pt, kr, torch.rand(2, 3, 5, 5)) < 1e-5
+
+
+def test_one_layer_walk_and_one_softmax_rule_for_train_ch6_and_twins():
+    """twins pairs layers with the TF backend's ordered walk and asks train_ch6's own rule
+    whether a network ends in a softmax (inside a block too)."""
+    from d2lmini.backend_tf import train
+    block = keras.Sequential([keras.layers.Dense(4), keras.layers.Dense(3, activation="softmax")])
+    net = keras.Sequential([keras.layers.Dense(5), block])
+    net(np.zeros((1, 2), "float32"))
+    assert train.ends_in_softmax(net) and twins._ends_in_softmax(net)
+    plain = keras.Sequential([keras.layers.Dense(3)])
+    plain(np.zeros((1, 2), "float32"))
+    assert not train.ends_in_softmax(plain) and not twins._ends_in_softmax(plain)
+    ordered = list(train.layers_in_order(net))
+    names = [type(m).__name__ for m in ordered if type(m).__name__ != "InputLayer"]
+    assert names == ["Dense", "Sequential", "Dense", "Dense"]  # created order, depth first
+    assert {id(m) for m in ordered} == {id(m) for m in train._walk(net)}

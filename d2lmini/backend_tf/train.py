@@ -18,8 +18,8 @@ from .devices import resolve_device
 __all__ = ["accuracy", "evaluate_accuracy", "init_xavier", "train_ch6", "TrainResult",
            "NonFiniteLossError"]
 
-# The internal API that distributed.py trains with (not exported: not in __all__):
-# build_net, keras_of, ends_in_softmax, checkpoint_settings,
+# The internal API that distributed.py (and d2lmini.twins) use; not exported (not in __all__):
+# build_net, keras_of, layers_in_order, ends_in_softmax, checkpoint_settings,
 # load_checkpoint, save_checkpoint.
 
 
@@ -229,9 +229,22 @@ def _architecture(net):
     return json.dumps(rows, sort_keys=True, default=str)
 
 
+def layers_in_order(layer):
+    """Every layer inside ``layer``, depth first in the order they were created: the order
+    of a PyTorch twin's ``modules()``, by which :mod:`d2lmini.twins` pairs layers. (Keras'
+    own walk, :func:`_walk`, visits each layer's children in reverse; ``init_xavier`` keeps
+    it, since its random draws follow it.)"""
+    for sub in getattr(layer, "_layers", None) or getattr(layer, "layers", None) or []:
+        yield sub
+        yield from layers_in_order(sub)
+
+
 def ends_in_softmax(net):
+    """Whether the last layer ``net`` computes (inside blocks too) is a softmax: then its
+    outputs are probabilities, not logits."""
     K = keras_of(net) or keras
-    last = net.layers[-1] if getattr(net, "layers", None) else None
+    inner = list(layers_in_order(net))
+    last = inner[-1] if inner else None
     return getattr(last, "activation", None) is K.activations.softmax or \
         isinstance(last, K.layers.Softmax)
 
