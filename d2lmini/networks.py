@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 
 from .frameworks import FRAMEWORKS
 
-__all__ = ["FASHION_MNIST_SIZE", "Network", "NETWORKS", "chapter_networks", "by_builder",
-           "build"]
+__all__ = ["FASHION_MNIST_SIZE", "FULL_RUN", "Network", "NETWORKS", "AFTER_RESNET", "titles",
+           "chapter_networks", "by_builder", "build"]
 
 FASHION_MNIST_SIZE = 28  # the images' own height and width: what ``image_size=None`` means
+FULL_RUN = ("committed", "awaiting", "none")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +62,12 @@ class Network:
     variant_of : str or None
         For a variant of a chapter's network, the key of that network: the variant shares its
         chapter, settings and checkpoint name (``checkpoints/<base>-<framework>.ckpt``).
+    full_run : {"committed", "awaiting", "none"}
+        Its full-size GPU run (``python scripts/full_runs.py <key>``): ``"committed"`` in
+        ``notebooks/results/<key>-pytorch-full.json``; ``"awaiting"`` a run on a GPU (the
+        chapter trains it on a CPU budget meanwhile); ``"none"`` for a design the chapter
+        compares with from its CPU runs alone (``results/<key>-<framework>.json``).
+        ``tests/test_full_runs.py`` checks each against the committed files.
     """
 
     key: str
@@ -73,6 +80,12 @@ class Network:
     lr: float
     epochs: int
     variant_of: str | None = None
+    full_run: str = "committed"
+
+    def __post_init__(self):
+        if self.full_run not in FULL_RUN:
+            raise ValueError(f"{self.key}: full_run must be one of {', '.join(FULL_RUN)}, "
+                             f"not {self.full_run!r}")
 
     @property
     def size(self):
@@ -99,17 +112,21 @@ NETWORKS = _table(
     Network(key="vgg", title="VGG-11/4", builder="vgg", chapter="10-vgg",
             kwargs={"conv_arch": ((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))},
             image_size=224, batch_size=128, lr=0.05, epochs=10),
+    # NiN lost the ReLU on its class scores and gained batch normalization after its full
+    # runs (kept below, as "nin-relu-scores"); its own full run is to be made on a GPU with
+    # `python scripts/full_runs.py nin --seeds 0 1 2`.
     Network(key="nin", title="NiN", builder="nin", chapter="11-nin",
-            image_size=160, batch_size=128, lr=0.1, epochs=10),
-    # NiN's first design (d2l's), with a ReLU on its class scores and no batch norm: the
+            image_size=160, batch_size=128, lr=0.1, epochs=10, full_run="awaiting"),
+    # Its second design: no ReLU on the scores, still no batch norm; the chapter shows it
+    # unsteady, from its CPU runs.
+    Network(key="nin-no-bn", title="NiN without batch norm", builder="nin",
+            kwargs={"batch_norm": False}, chapter="11-nin", variant_of="nin",
+            image_size=224, batch_size=128, lr=0.1, epochs=10, full_run="none"),
+    # Its first design (d2l's), with a ReLU on its class scores and no batch norm: the
     # chapter shows its silent classes.
     Network(key="nin-relu-scores", title="NiN, ReLU on the scores", builder="nin",
             kwargs={"relu_scores": True, "batch_norm": False}, chapter="11-nin",
             variant_of="nin", image_size=224, batch_size=128, lr=0.1, epochs=10),
-    # Its second: no ReLU on the scores, still no batch norm; the chapter shows it unsteady.
-    Network(key="nin-no-bn", title="NiN without batch norm", builder="nin",
-            kwargs={"batch_norm": False}, chapter="11-nin", variant_of="nin",
-            image_size=224, batch_size=128, lr=0.1, epochs=10),
     Network(key="googlenet", title="GoogLeNet", builder="googlenet", chapter="12-googlenet",
             image_size=96, batch_size=128, lr=0.1, epochs=10),
     Network(key="resnet", title="ResNet-18", builder="resnet18", chapter="13-resnet",
@@ -117,6 +134,22 @@ NETWORKS = _table(
     Network(key="densenet", title="DenseNet", builder="densenet", chapter="14-densenet",
             image_size=96, batch_size=128, lr=0.1, epochs=10),
 )
+
+
+# Chapter 24 (after ResNet) trains these in one cell, on ResNet-18's budget, and compares them
+# there; they have no full run, so no entry above. {builder: title}
+AFTER_RESNET = {"resnext18": "ResNeXt-18", "mobilenet18": "MobileNet-18",
+                "se_resnet18": "SE-ResNet-18"}
+
+
+def titles():
+    """Every network's title in the book's order: the registry's, then chapter 24's (the
+    order of chapter 15's tables).
+
+    >>> titles()[:4], titles()[-1]
+    (['LeNet', 'AlexNet', 'VGG-11/4', 'NiN'], 'SE-ResNet-18')
+    """
+    return [n.title for n in NETWORKS.values()] + list(AFTER_RESNET.values())
 
 
 def chapter_networks():

@@ -115,20 +115,14 @@ def committed_full_runs():
     return sorted((NOTEBOOKS / "results").glob("*-pytorch-full*.json"))
 
 
-# Networks whose chapter trains them on a CPU budget but whose GPU full run is still to be
-# made: NiN lost the ReLU on its class scores and gained batch normalization after its full
-# runs (they are kept, as "nin-relu-scores"). Made with
-# `python scripts/full_runs.py nin --seeds 0 1 2` on a GPU.
-AWAITING_A_GPU_RUN = {"nin"}
-# Designs a chapter compares with from its CPU runs alone (results/<name>-<framework>.json).
-CPU_RUNS_ONLY = {"nin-no-bn"}
-
-
 def test_every_network_has_a_committed_full_run():
+    """Each registry entry's ``full_run`` says where its GPU run stands; the files agree."""
+    def stands(state):
+        return {key for key, n in NETWORKS.items() if n.full_run == state}
     names = {p.name.split("-pytorch-full")[0] for p in committed_full_runs()}
-    assert names == set(NETWORKS) - AWAITING_A_GPU_RUN - CPU_RUNS_ONLY
-    assert not names & AWAITING_A_GPU_RUN, "a full run landed: empty AWAITING_A_GPU_RUN"
-    for name in CPU_RUNS_ONLY:
+    assert names == stands("committed")
+    assert not names & stands("awaiting"), "a full run landed: set its full_run='committed'"
+    for name in stands("none"):
         for framework in ("pytorch", "tensorflow"):
             assert (NOTEBOOKS / "results" / f"{name}-{framework}.json").exists(), name
 

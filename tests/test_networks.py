@@ -9,6 +9,7 @@ are the chapters' is checked in tests/test_full_runs.py; that the two builders o
 agree, in tests/test_models.py and tests/test_twins.py.
 """
 import ast
+import json
 import doctest
 import importlib.util
 import subprocess
@@ -142,3 +143,19 @@ def test_the_benchmark_reads_the_registry():
 def test_the_full_run_script_reads_the_registry():
     full_runs = load("scripts/full_runs.py", "full_runs")
     assert full_runs.NETWORKS is NETWORKS
+
+
+def test_chapter_24s_networks_are_the_ones_it_saves_and_its_runs_name():
+    """networks.AFTER_RESNET (chapter 15 orders its tables by networks.titles()) lists the
+    builders chapter 24 saves, under the titles its runs record."""
+    assert set(networks.AFTER_RESNET) <= OUTSIDE_THE_REGISTRY
+    recorded = {json.loads(p.read_text(encoding="utf-8"))["extra"].get("model")
+                for p in (ROOT / "notebooks" / "results").glob("*.json")}
+    assert set(networks.AFTER_RESNET.values()) <= recorded
+    assert len(networks.titles()) == len(set(networks.titles()))
+
+
+def test_an_entry_says_where_its_full_run_stands():
+    with pytest.raises(ValueError, match="full_run must be one of committed, awaiting, none"):
+        networks.Network(key="x", title="X", builder="lenet", chapter="08-lenet",
+                         image_size=None, batch_size=1, lr=0.1, epochs=1, full_run="soon")
