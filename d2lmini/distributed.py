@@ -26,7 +26,7 @@ import re
 
 import numpy as np
 
-from .loading import PassCounter
+from .data.loading import PassCounter
 
 
 def check_nproc(nproc):

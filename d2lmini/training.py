@@ -219,7 +219,7 @@ class TrainResult:
 
         A chapter-relative path to one of the book's committed runs that is not on disk (a
         chapter opened in Colab, or downloaded alone) is fetched from the book and verified:
-        see :func:`d2lmini.bookfiles.book_file`.
+        see :func:`d2lmini.data.bookfiles.book_file`.
 
         Raises
         ------
@@ -227,7 +227,7 @@ class TrainResult:
             The file is not JSON (truncated, or another kind of file), or lacks fields that
             :meth:`save` writes; the message names the file and what is wrong.
         """
-        from .bookfiles import book_file
+        from .data.bookfiles import book_file
         file = book_file(path)
         again = "save the run again, or give the path of a file that result.save() wrote"
         try:

@@ -51,7 +51,7 @@ def backend(framework):
 def per_class_accuracy(net, test_iter, device):
     """Test accuracy of each of the ten classes (a class the network never predicts gets 0)."""
     import torch
-    from d2lmini.fashion_mnist import CLASSES
+    from d2lmini.data.fashion_mnist import CLASSES
 
     k = len(CLASSES)
     correct = torch.zeros(k, dtype=torch.int64, device=device)
@@ -68,7 +68,7 @@ def per_class_accuracy(net, test_iter, device):
 def per_class_accuracy_tf(net, test_iter):
     """:func:`per_class_accuracy` for a Keras model."""
     import numpy as np
-    from d2lmini.fashion_mnist import CLASSES
+    from d2lmini.data.fashion_mnist import CLASSES
 
     k = len(CLASSES)
     correct, total = np.zeros(k, np.int64), np.zeros(k, np.int64)

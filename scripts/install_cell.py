@@ -6,7 +6,7 @@ notebook installs it there, pinned to the book's version, and does nothing (one 
 lookup) where it is already installed: a clone after ``make setup``, Binder, or a second run.
 It installs d2lmini's own small dependencies only, never a framework, and then prints the
 versions of Python, numpy, matplotlib and the frameworks in use, with a line for each outside
-the range the book is tested on (``d2lmini.versions``).
+the range the book is tested on (``d2lmini.book.versions``).
 
 The cell is written from two settings, so it changes in one place:
 
@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from d2lmini import __version__  # noqa: E402
-from d2lmini.bookfiles import repository_url  # noqa: E402
+from d2lmini.data.bookfiles import repository_url  # noqa: E402
 
 TAG = "install"
 FROM_INDEX = False  # PUBLISHER: True once `pip install d2lmini==<version>` works
@@ -62,7 +62,7 @@ def cell_source(from_index=FROM_INDEX):
         f"    spec = os.environ.get(\"D2LMINI_PIP_SPEC\", \"{requirement(from_index)}\")\n"
         "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", spec], check=True)\n"
         "    importlib.invalidate_caches()  # so that this kernel finds the new package\n"
-        "from d2lmini import versions\n"
+        "from d2lmini.book import versions\n"
         "versions.check()"
     )
 

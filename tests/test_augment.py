@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from d2lmini import augment
+from d2lmini.data import augment
 
 torch = pytest.importorskip("torch")
 from d2lmini.backend_torch import augment as taug  # noqa: E402

@@ -1,4 +1,4 @@
-"""The book's committed files reach a chapter wherever it runs (d2lmini.bookfiles)."""
+"""The book's committed files reach a chapter wherever it runs (d2lmini.data.bookfiles)."""
 import json
 import re
 import shutil
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from d2lmini import bookfiles
+from d2lmini.data import bookfiles
 from d2lmini.training import TrainResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,7 +17,7 @@ RUN = "results/lenet-pytorch-full.json"  # a committed full run
 def test_manifest_matches_the_committed_files():
     """Fails after new results are committed until the manifest is refreshed."""
     want = bookfiles.current_manifest(ROOT)
-    assert bookfiles.manifest() == want, "run: python -m d2lmini.bookfiles --update"
+    assert bookfiles.manifest() == want, "run: python -m d2lmini.data.bookfiles --update"
     assert "notebooks/" + RUN in want["files"] and len(want["files"]) >= 20
 
 
@@ -175,7 +175,7 @@ def test_an_update_that_drops_most_entries_is_refused_and_a_few_are_not(tmp_path
 def book(folder, config=MINE, pyproject=MINE, manifest=MINE, notebooks=MINE):
     """The files ``make publish`` reads, each naming the given repository."""
     for name, url in [("_config.yml", config), ("pyproject.toml", pyproject),
-                      ("d2lmini/bookfiles.json", manifest),
+                      ("d2lmini/data/bookfiles.json", manifest),
                       ("notebooks/01-conv-layer.md", notebooks),
                       ("notebooks/01-conv-layer.ipynb", notebooks)]:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
@@ -191,7 +191,7 @@ def test_publishing_refuses_the_placeholder_saying_what_to_set_where(tmp_path, c
             r"every reader's install cell and downloads would fail: set repository.url in "
             r".*_config.yml, and Homepage, Source and Issues \(\+ /issues\) under "
             r"\[project.urls\] in .*pyproject.toml, to your book's public repository "
-            r"https://github.com/OWNER/NAME; then run python -m d2lmini.bookfiles --update, "
+            r"https://github.com/OWNER/NAME; then run python -m d2lmini.data.bookfiles --update, "
             r"python scripts/install_cell.py && jupytext --sync notebooks/\*.md, and make "
             r"publish again")):
         bookfiles.check_publishable(root)
@@ -211,8 +211,8 @@ def test_publishing_accepts_a_real_repository(tmp_path, capsys):
      rf"in .*pyproject.toml disagree with repository.url {MINE} in .*_config.yml: set "),
     ({"config": "https://github.com/jane-doe/other"}, r"Homepage, Source, Issues .* disagree"),
     ({"config": "https://gitlab.com/jane-doe/cnn-course"}, r"is not a GitHub repository"),
-    ({"manifest": PLACEHOLDER}, rf"the manifest d2lmini/bookfiles.json names "
-     rf"{PLACEHOLDER}, not {MINE}: run python -m d2lmini.bookfiles --update"),
+    ({"manifest": PLACEHOLDER}, rf"the manifest d2lmini/data/bookfiles.json names "
+     rf"{PLACEHOLDER}, not {MINE}: run python -m d2lmini.data.bookfiles --update"),
     ({"notebooks": PLACEHOLDER}, r"2 notebooks \(01-conv-layer.ipynb, "
      r"01-conv-layer.md\) still install from .*: run .*install_cell.py")])
 def test_publishing_refuses_files_that_disagree(tmp_path, where, message):
@@ -225,6 +225,6 @@ def test_make_publish_checks_before_it_builds_and_make_book_does_not():
         return subprocess.run(["make", "-n", target], capture_output=True, text=True,
                               cwd=ROOT, check=True).stdout
     publish = recipe("publish")
-    check = publish.index("-m d2lmini.bookfiles --check-publishable")
+    check = publish.index("-m d2lmini.data.bookfiles --check-publishable")
     assert check < publish.index("jupyter-book build .")
     assert "--check-publishable" not in recipe("book")  # tests and CI build the placeholder

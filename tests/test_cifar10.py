@@ -12,7 +12,7 @@ import threading
 import numpy as np
 import pytest
 
-from d2lmini import archive, cifar10
+from d2lmini.data import archive, cifar10
 
 N_TRAIN_PER_FILE, N_TEST = 6, 5
 
@@ -362,7 +362,7 @@ def test_substitute_is_stated(backend, isolated, monkeypatch, capsys):
 
 def test_substitute_arrays_pad_and_repeat():
     pytest.importorskip("numpy")
-    from d2lmini import fashion_mnist
+    from d2lmini.data import fashion_mnist
     X, y, _, _ = fashion_mnist.load_arrays()
     S, Sy, _, _ = cifar10.substitute_arrays()
     assert S.shape == (len(X), 32, 32, 3) and S.dtype == np.uint8
@@ -399,13 +399,13 @@ def write_tree(folder, files):
 
 class TestOneNotFoundError:
     def test_one_class_for_both_data_sets(self):
-        from d2lmini import datadir, fashion_mnist
+        from d2lmini.data import datadir, fashion_mnist
         assert cifar10.DataNotFoundError is fashion_mnist.DataNotFoundError
         assert cifar10.DataNotFoundError is datadir.DataNotFoundError
         assert issubclass(datadir.DataNotFoundError, FileNotFoundError)
 
     def test_cifar_error_is_caught_as_the_fashion_mnist_one(self, isolated):
-        from d2lmini import fashion_mnist
+        from d2lmini.data import fashion_mnist
         try:
             cifar10.locate(url="http://127.0.0.1:1/cifar-10-binary.tar.gz")
         except fashion_mnist.DataNotFoundError as e:
@@ -427,7 +427,7 @@ class TestOneNotFoundError:
 
 class TestOneSearch:
     def test_found_in_the_same_folder_as_fashion_mnist(self, isolated, monkeypatch):
-        from d2lmini import datadir, fashion_mnist
+        from d2lmini.data import datadir, fashion_mnist
         data_dir = isolated / "data"
         write_tree(data_dir / cifar10.NAME, cifar_files()[0])  # .../cifar-10/cifar-10-batches-bin
         write_tree(data_dir / fashion_mnist.NAME, {name: b"" for name in fashion_mnist.FILES})
@@ -496,7 +496,7 @@ class TestOneSearch:
 
 
 def test_find_dir_tries_subfolders_within_each_candidate(tmp_path, monkeypatch):
-    from d2lmini import datadir
+    from d2lmini.data import datadir
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("D2LMINI_DATA_DIR", str(tmp_path / "data"))
     (tmp_path / "data" / "deep").mkdir(parents=True)

@@ -1,7 +1,8 @@
 """Settings from the environment: a wrong value stops with a message that says what to do."""
 import pytest
 
-from d2lmini import config, datadir
+from d2lmini import config
+from d2lmini.data import datadir
 
 
 @pytest.mark.parametrize("name", ["D2LMINI_MAX_EXAMPLES", "D2LMINI_MAX_EPOCHS"])

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from d2lmini import datadir, download, fashion_mnist
+from d2lmini.data import datadir, download, fashion_mnist
 from test_idx import idx_bytes
 
 

@@ -1,10 +1,10 @@
-"""python -m d2lmini.execute: run one framework's cells, keep the other framework's outputs."""
+"""python -m d2lmini.book.execute: run one framework's cells, keep the other framework's outputs."""
 import json
 
 import nbformat
 import pytest
 
-from d2lmini import execute
+from d2lmini.book import execute
 
 
 def notebook(tmp_path):

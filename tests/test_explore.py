@@ -1,4 +1,4 @@
-"""The interactive figures (d2lmini/explore.js) compute what d2lmini and real layers compute.
+"""The interactive figures (d2lmini/book/explore.js) compute what d2lmini and real layers compute.
 
 The figures run in Chromium from a page written by ``explore.show`` and opened from
 ``file://``, as a reader opens a downloaded site. Their arithmetic is compared with
@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from d2lmini import arithmetic, explore
+from d2lmini import arithmetic
+from d2lmini.book import explore
 from test_site import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 pytestmark = pytest.mark.browser
@@ -59,7 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")),
                          ids=lambda p: p.stem)
 def test_committed_figures_carry_the_current_script(path):
-    """A figure's committed output runs the script of d2lmini/explore.js as it is now."""
+    """A figure's committed output runs the script of d2lmini/book/explore.js as it is now."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     script = explore.script()
     for cell in nb["cells"]:
@@ -69,7 +70,7 @@ def test_committed_figures_carry_the_current_script(path):
             if 'class="cnnbook-explore"' in text and not site_figure:  # (those carry no script)
                 assert explore.unpacked(text) == script, (
                     f"{path.name}: a figure's output holds an older explore.js; run "
-                    f"python -m d2lmini.explore notebooks/{path.name}")
+                    f"python -m d2lmini.book.explore notebooks/{path.name}")
 
 
 def test_refresh_updates_an_old_script_and_keeps_the_options(tmp_path):

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from d2lmini import export
-from d2lmini.cellnames import cell_names
+from d2lmini.book import export
+from d2lmini.book.cellnames import cell_names
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,7 +87,7 @@ def test_the_exporter_imports_neither_a_framework_nor_matplotlib():
     """The site's build runs the exporter, and execute imports it: both stay light."""
     import subprocess
     import sys
-    code = ("import sys, d2lmini.export, d2lmini.execute; "
+    code = ("import sys, d2lmini.book.export, d2lmini.book.execute; "
             "print(sorted({'torch', 'tensorflow', 'keras', 'matplotlib'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
@@ -95,7 +95,8 @@ def test_the_exporter_imports_neither_a_framework_nor_matplotlib():
 
 
 def test_export_and_execute_use_the_one_table_of_frameworks():
-    from d2lmini import execute, frameworks
+    from d2lmini import frameworks
+    from d2lmini.book import execute
     assert export.FRAMEWORKS is frameworks.FRAMEWORKS
     assert execute.FRAMEWORKS is frameworks.FRAMEWORKS
 

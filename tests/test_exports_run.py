@@ -3,14 +3,14 @@
 This is how a student meets a chapter downloaded from the site ("PyTorch only") or opened
 from Colab: no other notebook, no ``results/`` folder beside it. Two checks:
 
-* **Names, every copy** (:func:`d2lmini.export.unresolved_names`): no cell of a copy reads
+* **Names, every copy** (:func:`d2lmini.book.export.unresolved_names`): no cell of a copy reads
   a name that only a dropped cell, or a later one, defines. Read from the code in a
   fraction of a second; this is how a copy stops (a ``NameError``), since every cell it
   keeps also runs in the whole chapter, which nbval runs.
 * **Runs, end to end**: copies executed top to bottom, alone in a folder, the files they
-  read coming from the book (``d2lmini.bookfiles``, here served from this checkout on
+  read coming from the book (``d2lmini.data.bookfiles``, here served from this checkout on
   127.0.0.1). ``make test`` runs the copies of :data:`SMOKE`, one chapter for each way a
-  copy gets what it reads, as a *student* copy (:func:`d2lmini.export.without_solutions`,
+  copy gets what it reads, as a *student* copy (:func:`d2lmini.book.export.without_solutions`,
   what a teacher hands out: it must run without the solutions, and nbval runs the solutions
   already); ``make test-copies`` (``D2LMINI_ALL_COPIES=1``) runs all of the full copies,
   solutions included, about 11 minutes on two cores.
@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from d2lmini import export, movie_reviews
+from d2lmini.book import export
+from d2lmini.data import movie_reviews
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")

@@ -6,7 +6,7 @@ import struct
 import numpy as np
 import pytest
 
-from d2lmini import idx
+from d2lmini.data import idx
 
 
 def idx_bytes(array):

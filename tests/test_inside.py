@@ -53,7 +53,7 @@ tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 from d2lmini import tensorflow as d2ltf  # noqa: E402
 from d2lmini import torch as d2lpt  # noqa: E402
-from d2lmini import twins  # noqa: E402
+from d2lmini.book import twins  # noqa: E402
 
 
 def twin_pair(key):

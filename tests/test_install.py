@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import serve_folder
-from d2lmini import __version__, export
+from d2lmini import __version__
+from d2lmini.book import export
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -61,7 +62,7 @@ def test_wheel_holds_every_module_the_manifest_and_the_licence(dist):
     expected = {f"d2lmini/{p.relative_to(ROOT / 'd2lmini').as_posix()}"
                 for p in (ROOT / "d2lmini").rglob("*.py")}
     assert expected <= names, sorted(expected - names)
-    assert "d2lmini/backend_torch/models.py" in names and "d2lmini/bookfiles.json" in names
+    assert "d2lmini/backend_torch/models.py" in names and "d2lmini/data/bookfiles.json" in names
     assert f"d2lmini-{__version__}.dist-info/licenses/LICENSE" in names
 
 
@@ -88,7 +89,7 @@ def clean_env(dist, tmp_path_factory):
 
 
 def test_import_without_any_framework(clean_env):
-    code = ("import importlib.util, d2lmini; from d2lmini import arithmetic, fashion_mnist;"
+    code = ("import importlib.util, d2lmini; from d2lmini import arithmetic; from d2lmini.data import fashion_mnist;"
             "assert importlib.util.find_spec('torch') is None;"
             "assert importlib.util.find_spec('tensorflow') is None;"
             "print(d2lmini.__version__, arithmetic.conv_output_size(28, 5, 1, 2))")
@@ -108,7 +109,8 @@ def test_a_missing_framework_is_one_line_that_says_what_to_install(clean_env, mo
 
 NUMPY_CHECK = """
 import numpy as np, d2lmini
-from d2lmini import arithmetic, fashion_mnist
+from d2lmini import arithmetic
+from d2lmini.data import fashion_mnist
 X, y, Xt, yt = fashion_mnist.load_arrays()   # reads and verifies the IDX files with numpy
 assert X.shape == (60000, 28, 28) and yt.dtype == np.int64 and y.max() == 9
 print(np.__version__, arithmetic.conv_output_size(7, 3, 2, 1))

@@ -283,7 +283,7 @@ def test_an_interactive_figure_runs_in_lab(lab, browser):
     """A chapter's explore.show cell, run in JupyterLab, draws its figure (its script runs in
     the output) and the figure answers the keyboard."""
     nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
-                     "outputs": [], "source": "from d2lmini import explore\n"
+                     "outputs": [], "source": "from d2lmini.book import explore\n"
                                               "explore.show('padding', n=7, k=3, s=2)"}],
           "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                       "language": "python"}},

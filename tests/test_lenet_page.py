@@ -1,6 +1,6 @@
 """Chapter 8's trained LeNet in the page (``explore.show("lenet")``, ``book/_static``).
 
-The site's data file (``lenet-data.js``) must be what ``d2lmini.lenet_page`` makes from the
+The site's data file (``lenet-data.js``) must be what ``d2lmini.book.lenet_page`` makes from the
 chapter's saved weights, byte for byte, with its SHA-256 recorded; the network in the page
 (``lenet-page.js``) must give PyTorch's logits on every shipped image; and the figure must
 work with the keyboard, the pointer and on a phone, opened from ``file://`` as on the site
@@ -12,11 +12,11 @@ import re
 import numpy as np
 import pytest
 
-from d2lmini import explore, lenet_page
+from d2lmini.book import explore, lenet_page
 from test_site import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 RECORD = json.loads(lenet_page.RECORD.read_text(encoding="utf-8"))
-RERUN = "run `python -m d2lmini.lenet_page` (chapter 8 does it when it saves its weights)"
+RERUN = "run `python -m d2lmini.book.lenet_page` (chapter 8 does it when it saves its weights)"
 
 
 def _weights():
@@ -65,7 +65,7 @@ def test_rewriting_the_data_gives_the_shipped_file(tmp_path, shipped):
     """The script is deterministic: from the same weights, the same bytes (the seeded test
     images included, which are the test set's own pixels and labels)."""
     pytest.importorskip("torch")
-    from d2lmini import fashion_mnist
+    from d2lmini.data import fashion_mnist
     out, record = tmp_path / "lenet-data.js", tmp_path / "lenet-data.json"
     entry = lenet_page.write_page_data(_weights(), out=out, record=record)
     assert out.read_bytes() == lenet_page.DATA.read_bytes(), RERUN

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from d2lmini import config, fashion_mnist
+from d2lmini import config
+from d2lmini.data import fashion_mnist
 from d2lmini import tensorflow as d2ltf  # before TensorFlow
 from d2lmini import torch as d2l
 

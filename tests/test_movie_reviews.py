@@ -12,7 +12,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from d2lmini import archive, datadir, movie_reviews as mr
+from d2lmini.data import archive, datadir, movie_reviews as mr
 
 # ID, mean rating, sentence: the real file's format. IDs 10 and 20 are the test split; ID 7
 # is rated 0 and dropped. "gem" and "dull" appear twice in training, "sublime" only in test.

@@ -83,7 +83,7 @@ def test_outputs_are_committed_and_clean(notebook):
                 "oneDNN custom operations", "absl::InitializeLog",
                 "To enable the following instructions")), (
                 f"{path.name}: TensorFlow start-up log lines in an output; remove them with "
-                f"python -m d2lmini.execute --strip-logs {path.name}")
+                f"python -m d2lmini.book.execute --strip-logs {path.name}")
 
 
 def test_committed_outputs_are_not_from_quick_mode(notebook):

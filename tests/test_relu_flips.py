@@ -19,7 +19,7 @@ torch = pytest.importorskip("torch")
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
-from d2lmini import twins  # noqa: E402
+from d2lmini.book import twins  # noqa: E402
 
 
 class TorchNet(torch.nn.Module):

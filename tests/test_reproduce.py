@@ -4,7 +4,7 @@ import re
 import nbformat
 import pytest
 
-from d2lmini import reproduce
+from d2lmini.book import reproduce
 
 CELL = """
 import numpy as np
@@ -73,7 +73,7 @@ def test_without_jupyter_the_commands_say_what_to_install(monkeypatch, capsys):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "nbclient" else real(name, *a))
-    for main in (reproduce.main, __import__("d2lmini.execute", fromlist=["main"]).main):
+    for main in (reproduce.main, __import__("d2lmini.book.execute", fromlist=["main"]).main):
         with pytest.raises(SystemExit) as e:
             main(["notebooks/08-lenet.ipynb"] + (["--framework", "pytorch"]))
         assert e.value.code == 2
@@ -129,4 +129,4 @@ def test_make_reproduce_hands_the_chapter_over_as_written():
     from pathlib import Path
     out = subprocess.run(["make", "-n", "reproduce", "CHAPTER=99"], capture_output=True,
                          text=True, cwd=Path(__file__).resolve().parent.parent, check=True).stdout
-    assert '-m d2lmini.reproduce "99" --tolerance' in out
+    assert '-m d2lmini.book.reproduce "99" --tolerance' in out

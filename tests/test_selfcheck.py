@@ -14,7 +14,8 @@ import tensorflow as tf
 import torch
 from torch import nn
 
-from d2lmini import arithmetic, selfcheck
+from d2lmini import arithmetic
+from d2lmini.book import selfcheck
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 ALL = selfcheck.questions()

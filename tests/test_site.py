@@ -572,7 +572,7 @@ def test_launch_links_open_this_chapter_from_the_repository():
     """Colab, Kaggle and Binder links of a chapter name the repository of _config.yml and the
     chapter's own notebook (the install cell makes the notebook run there)."""
     from urllib.parse import unquote
-    from d2lmini.bookfiles import repository_url
+    from d2lmini.data.bookfiles import repository_url
     chapters = _chapters()
     if not chapters:
         pytest.skip("no built site at _build/html (run `make book` first; `make test` does)")
@@ -598,7 +598,7 @@ def _pages_with(marker):
 def test_self_checks_answer_right_and_wrong_as_check_does(visit):
     """In several chapters, one number (or shape) question and one multiple-choice question
     answered right and wrong: the page's feedback is what ``selfcheck.verdict`` says."""
-    from d2lmini import selfcheck
+    from d2lmini.book import selfcheck
 
     pages = _pages_with('class="selfcheck"')
     assert pages, "no chapter page shows a self-check"
@@ -681,7 +681,7 @@ def test_the_interactive_layer_is_under_a_megabyte_over_every_copy():
     and LeNet's data in _static, and the packed explore.js that each figure's output carries
     into the page's source and downloads. The pages themselves carry no copy: they load
     _static/explore.js once."""
-    from d2lmini import explore
+    from d2lmini.book import explore
     static = SITE / "_static"
     files = [static / name for name in ("explore.js", "lenet-page.js", "lenet-data.js")]
     assert all(f.is_file() for f in files), files
@@ -706,7 +706,7 @@ def test_the_interactive_layer_is_under_a_megabyte_over_every_copy():
 
 
 def test_interactive_figures_work_on_the_site_from_disk_and_on_a_phone(browser):
-    """Each chapter page with an interactive figure (d2lmini.explore) draws it, opened as a
+    """Each chapter page with an interactive figure (d2lmini.book.explore) draws it, opened as a
     file, with no error and no request leaving the disk; at a phone's width the page does
     not scroll sideways. (tests/test_explore.py checks what the figures compute.)"""
     pages = _pages_with('data-explore="')

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from d2lmini import export
+from d2lmini.book import export
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from d2lmini import loading
+from d2lmini.data import loading
 from d2lmini import tensorflow as d2ltf  # before TensorFlow
 from d2lmini import torch as d2l
 from d2lmini.backend_tf import cifar10 as tf_cifar10, movie_reviews as tf_reviews

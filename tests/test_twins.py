@@ -1,5 +1,5 @@
 """One network, two frameworks: every Part II network computes the same function in PyTorch
-and in Keras (d2lmini.twins copies the weights across).
+and in Keras (d2lmini.book.twins copies the weights across).
 
 * float32, evaluation mode: the logits agree to a relative difference under 1e-4 (they land
   near 1e-7, float32 rounding).
@@ -25,7 +25,8 @@ torch = pytest.importorskip("torch")
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
-from d2lmini import networks, twins  # noqa: E402
+from d2lmini import networks  # noqa: E402
+from d2lmini.book import twins  # noqa: E402
 
 # Each chapter's own network (the registry's variants differ from theirs by a ReLU at most).
 PART2 = [n.key for n in networks.chapter_networks()]

@@ -2,7 +2,7 @@
 
 Part III follows a Keras course, so its PyTorch cells are the twins. The networks are read
 from the chapters' own cells (definitions only), so a chapter edit is what gets tested.
-Each pair, with the same weights (d2lmini.twins.copy_weights) and the same batch-norm
+Each pair, with the same weights (d2lmini.book.twins.copy_weights) and the same batch-norm
 constants (the twins keep each framework's defaults: measured below), gives the same
 outputs in float32 and the same SGD step in float64, except where the course's Keras code
 pads differently from its PyTorch twin, which is measured and named.
@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 torch = pytest.importorskip("torch")
 keras = pytest.importorskip("keras")
 
-from d2lmini import twins  # noqa: E402
+from d2lmini.book import twins  # noqa: E402
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 

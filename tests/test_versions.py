@@ -1,4 +1,4 @@
-"""The tested range (d2lmini.versions.TESTED): the check readers see, and that the stacks the
+"""The tested range (d2lmini.book.versions.TESTED): the check readers see, and that the stacks the
 tests run on are the range's ends, so the table cannot drift from what is tested."""
 import io
 import re
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from d2lmini import versions
+from d2lmini.book import versions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,7 @@ def test_the_environment_running_the_tests_is_inside_the_range():
     assert {"Python", "numpy", "matplotlib"} <= set(here)
     bad = {name: (v, versions.TESTED[name]) for name, v in here.items()
            if versions.outside(name, v)}
-    assert not bad, (f"installed versions outside d2lmini.versions.TESTED: {bad}; run the "
+    assert not bad, (f"installed versions outside d2lmini.book.versions.TESTED: {bad}; run the "
                      "tests on them, then widen TESTED and the README's table")
 
 

@@ -5,18 +5,18 @@ It does three things:
 * serves ``book/_static`` (framework tabs, styles, the vendored MathJax) and adds the
   framework-tab script and style sheet to every page;
 * after the sources are read, runs the single-framework exporter
-  (``python -m d2lmini.export NOTEBOOK... --out DIR``) on every notebook in the table of
+  (``python -m d2lmini.book.export NOTEBOOK... --out DIR``) on every notebook in the table of
   contents and puts the results in the site, next to a copy of the full notebook::
 
       _build/html/downloads/NAME.ipynb              both frameworks
       _build/html/downloads/pytorch/NAME.ipynb      PyTorch cells only
       _build/html/downloads/tensorflow/NAME.ipynb   TensorFlow cells only
 
-  (a chapter that needs both frameworks throughout, ``d2lmini.export.needs_both``, has the
+  (a chapter that needs both frameworks throughout, ``d2lmini.book.export.needs_both``, has the
   full notebook only);
 
 * on the pages of Part I's interactive figures, replaces the packed copy of
-  ``d2lmini/explore.js`` that each figure's output carries (it lets a downloaded notebook
+  ``d2lmini/book/explore.js`` that each figure's output carries (it lets a downloaded notebook
   run the figure alone) by one ``_static/explore.js``, written at the end of the build;
 
 * adds the scripts of chapter 8's trained LeNet (``_static/lenet-data.js``, its weights and
@@ -44,8 +44,9 @@ from urllib.parse import quote
 
 from sphinx.util import logging
 
-from d2lmini import explore, frameworks
-from d2lmini.export import needs_both
+from d2lmini import frameworks
+from d2lmini.book import explore
+from d2lmini.book.export import needs_both
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def _tidy_assets(app, pagename, templatename, context, doctree):
             context[key] = kept
 
 
-# Figures whose script and data the site ships in _static (d2lmini.explore.SITE_FIGURES):
+# Figures whose script and data the site ships in _static (d2lmini.book.explore.SITE_FIGURES):
 # the marker in a page's body, and the scripts that page loads, data first.
 SITE_FIGURE_SCRIPTS = {'data-explore="lenet"': ("lenet-data.js", "lenet-page.js")}
 
@@ -110,7 +111,7 @@ def _site_figure_scripts(app, pagename, templatename, context, doctree):
                 app.add_js_file(name)
 
 
-# The <script> each figure's output ends with (d2lmini.explore.packed).
+# The <script> each figure's output ends with (d2lmini.book.explore.packed).
 _PACKED_EXPLORE = re.compile(r"\n?<script>" + re.escape(explore.LOADER_MARK) + r".*?</script>",
                              re.S)
 
@@ -131,7 +132,7 @@ def _write_explore(app, exception):
 
 
 def _needs_both(path):
-    """True for a chapter marked as needing both frameworks (``d2lmini.export.needs_both``)."""
+    """True for a chapter marked as needing both frameworks (``d2lmini.book.export.needs_both``)."""
     return needs_both(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
@@ -153,7 +154,7 @@ def _export(app, env):
     for fw in FRAMEWORKS:
         shutil.rmtree(out / fw, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "d2lmini.export", *map(str, sources), "--out", str(out),
+    cmd = [sys.executable, "-m", "d2lmini.book.export", *map(str, sources), "--out", str(out),
            "--no-student"]  # the site offers the chapters with their solutions
     logger.info("cnnbook: exporting single-framework notebooks (%d)", len(sources))
     try:
@@ -162,7 +163,7 @@ def _export(app, env):
         logger.warning("cnnbook: could not run the exporter (%s): %s", " ".join(cmd[1:3]), exc)
         return []
     if run.returncode != 0:
-        logger.warning("cnnbook: `python -m d2lmini.export` failed (exit %d):\n%s",
+        logger.warning("cnnbook: `python -m d2lmini.book.export` failed (exit %d):\n%s",
                        run.returncode, (run.stderr or run.stdout).strip()[-2000:])
         return []
     for doc, src in zip(docs, sources):

@@ -1,9 +1,9 @@
 /*
- * Chapter 8's trained LeNet in the page: the figure of d2lmini.explore.show("lenet").
+ * Chapter 8's trained LeNet in the page: the figure of d2lmini.book.explore.show("lenet").
  *
  * The network runs here, in plain JavaScript, with the weights of the chapter's PyTorch run
  * and a few hundred Fashion-MNIST test images from lenet-data.js (written by
- * `python -m d2lmini.lenet_page`; it sets window.CNNLeNetData and must load first). The
+ * `python -m d2lmini.book.lenet_page`; it sets window.CNNLeNetData and must load first). The
  * reader picks a test image or draws one on the 28x28 canvas (pointer, touch or keyboard)
  * and sees the prediction, the ten class scores and the feature maps after each
  * convolution and its sigmoid. tests/test_lenet_page.py checks the logits against PyTorch's.

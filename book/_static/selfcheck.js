@@ -1,11 +1,11 @@
 /*
  * Self-checks on the book's site.
  *
- * A self-check cell's output (d2lmini.selfcheck.show) is a <div class="selfcheck"> holding
+ * A self-check cell's output (d2lmini.book.selfcheck.show) is a <div class="selfcheck"> holding
  * the question as JSON in data-question, with the question's text and the Python line
  * that answers it. This script turns each into a small form: a box for a number or a shape,
  * or one button per option, and a line of feedback. It checks answers by the rules of
- * d2lmini/selfcheck.py (verdict): whole numbers exactly, others to a relative tolerance of
+ * d2lmini/book/selfcheck.py (verdict): whole numbers exactly, others to a relative tolerance of
  * 1e-3, shapes as whole
  * numbers in order, options by their index; tests/test_site.py answers questions in
  * Chromium and compares the feedback with what selfcheck.verdict says. Without JavaScript

@@ -1,15 +1,15 @@
 """Data augmentation in TensorFlow, per batch: random crops and flips, ten-crop testing.
 
 Images are ``(batch, height, width, channels)`` tensors (NHWC). The crop positions of
-:func:`ten_crop` come from :func:`d2lmini.augment.five_crop_offsets`, shared with the
+:func:`ten_crop` come from :func:`d2lmini.data.augment.five_crop_offsets`, shared with the
 PyTorch version, so both frameworks cut the same pixels.
 """
 import tensorflow as tf
 
 from .. import mirrordocs
-from ..augment import (IMAGENET_MEAN_BGR, IMAGENET_MEAN_RGB, TEN_CROP_NAMES,
-                       five_crop_offsets, mean_subtract, normalize, random_crop_offsets,
-                       standardize)
+from ..data.augment import (IMAGENET_MEAN_BGR, IMAGENET_MEAN_RGB, TEN_CROP_NAMES,
+                            five_crop_offsets, mean_subtract, normalize, random_crop_offsets,
+                            standardize)
 
 __all__ = ["random_crop_flip", "ten_crop", "predict_ten_crop", "normalize_channels",
            "IMAGENET_MEAN_BGR", "IMAGENET_MEAN_RGB", "TEN_CROP_NAMES", "five_crop_offsets",

@@ -5,7 +5,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from .. import fashion_mnist, loading, mirrordocs
+from ..data import fashion_mnist, loading
+from .. import mirrordocs
 
 __all__ = ["ArrayLoader", "load_data_fashion_mnist", "get_fashion_mnist_labels",
            "split_validation"]
@@ -80,7 +81,7 @@ class ArrayLoader(loading.PassCounter, tf.data.Dataset):
 
     def fingerprint(self):
         """What identifies the examples this loader serves, for a checkpoint
-        (:func:`d2lmini.loading.fingerprint`)."""
+        (:func:`d2lmini.data.loading.fingerprint`)."""
         return loading.fingerprint(self, self._images.numpy(), self.labels, self.shuffles)
 
     def on(self, device):

@@ -5,7 +5,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import fashion_mnist, inside, mirrordocs
+from ..data import fashion_mnist
+from .. import inside, mirrordocs
 from .models import _all_layers
 
 __all__ = ["conv_kernels", "feature_maps", "predict_all", "look_inside"]

@@ -4,7 +4,7 @@ docstrings (:mod:`d2lmini.mirrordocs`); the chapters' networks are in
 :mod:`d2lmini.backend_tf.book_networks`.
 
 Images are NHWC here (NCHW in PyTorch). Each network computes the same function as its
-PyTorch twin (``d2lmini.twins`` copies the weights across; the tests compare logits and
+PyTorch twin (``d2lmini.book.twins`` copies the weights across; the tests compare logits and
 one SGD step): batch normalization uses PyTorch's settings (momentum 0.9 in Keras terms,
 epsilon 1e-5), and stride-2 layers pad explicitly where PyTorch pads every side, since
 Keras' ``'same'`` pads only the bottom and right at stride 2.

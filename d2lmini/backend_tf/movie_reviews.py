@@ -1,7 +1,8 @@
 """Movie-review sentences in TensorFlow: mini-batches of token ids, for CNNs on text."""
 import numpy as np
 
-from .. import loading, mirrordocs, movie_reviews
+from ..data import loading, movie_reviews
+from .. import mirrordocs
 from .data import ArrayLoader
 
 __all__ = ["load_data_movie_reviews"]

@@ -18,7 +18,7 @@ from .devices import resolve_device
 __all__ = ["accuracy", "evaluate_accuracy", "init_xavier", "train_ch6", "TrainResult",
            "NonFiniteLossError"]
 
-# The internal API that distributed.py (and d2lmini.twins) use; not exported (not in __all__):
+# The internal API that distributed.py (and d2lmini.book.twins) use; not exported (not in __all__):
 # build_net, keras_of, layers_in_order, ends_in_softmax, checkpoint_settings,
 # load_checkpoint, save_checkpoint.
 
@@ -231,7 +231,7 @@ def _architecture(net):
 
 def layers_in_order(layer):
     """Every layer inside ``layer``, depth first in the order they were created: the order
-    of a PyTorch twin's ``modules()``, by which :mod:`d2lmini.twins` pairs layers. (Keras'
+    of a PyTorch twin's ``modules()``, by which :mod:`d2lmini.book.twins` pairs layers. (Keras'
     own walk, :func:`_walk`, visits each layer's children in reverse; ``init_xavier`` keeps
     it, since its random draws follow it.)"""
     for sub in getattr(layer, "_layers", None) or getattr(layer, "layers", None) or []:

@@ -1,7 +1,8 @@
 """CIFAR-10 in PyTorch, and its stated stand-in when CIFAR-10 is not on the machine."""
 import torch
 
-from .. import cifar10, mirrordocs
+from ..data import cifar10
+from .. import mirrordocs
 from .augment import random_crop_flip
 from .data import ArrayLoader
 

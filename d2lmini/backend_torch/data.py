@@ -5,7 +5,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .. import fashion_mnist, loading, mirrordocs
+from ..data import fashion_mnist, loading
+from .. import mirrordocs
 
 __all__ = ["ArrayLoader", "load_data_fashion_mnist", "get_fashion_mnist_labels",
            "split_validation"]
@@ -46,7 +47,7 @@ class ArrayLoader(loading.PassCounter):
 
     def fingerprint(self):
         """What identifies the examples this loader serves, for a checkpoint
-        (:func:`d2lmini.loading.fingerprint`)."""
+        (:func:`d2lmini.data.loading.fingerprint`)."""
         return loading.fingerprint(self, self.images.cpu().numpy(), self.labels.cpu().numpy(),
                                    self.shuffle)
 

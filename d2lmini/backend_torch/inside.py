@@ -4,7 +4,8 @@ import sys
 import torch
 from torch import nn
 
-from .. import fashion_mnist, inside, mirrordocs
+from ..data import fashion_mnist
+from .. import inside, mirrordocs
 
 __all__ = ["conv_kernels", "feature_maps", "predict_all", "look_inside"]
 

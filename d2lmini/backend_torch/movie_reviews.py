@@ -2,7 +2,8 @@
 import numpy as np
 import torch
 
-from .. import loading, mirrordocs, movie_reviews
+from ..data import loading, movie_reviews
+from .. import mirrordocs
 from .data import ArrayLoader
 
 __all__ = ["load_data_movie_reviews"]

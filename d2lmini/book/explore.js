@@ -8,7 +8,7 @@
  * with d2lmini and with real layers.
  *
  * A figure is a <div class="cnnbook-explore" data-explore="NAME" data-options="{...}">,
- * written by d2lmini.explore.show(); this script turns each into its figure. It works from
+ * written by d2lmini.book.explore.show(); this script turns each into its figure. It works from
  * file://, in JupyterLab and in Colab (the same output carries this script inline), with
  * the keyboard (every control is a labelled native input) and on a phone-sized screen.
  */

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from . import config
+from .. import config
 
 
 def check_arrays(images, labels):

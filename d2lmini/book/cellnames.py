@@ -6,7 +6,7 @@ tables (:mod:`symtable`) answer from the source alone: the names a cell binds at
 level (assignments, imports, ``def``, ``class``, ``for`` and ``with`` targets), and the names
 it reads from the namespace, also from inside the functions it defines (they look those up
 when called). The single-framework copies of the book's chapters are checked with it
-(:func:`d2lmini.export.unresolved_names`).
+(:func:`d2lmini.book.export.unresolved_names`).
 
 >>> defined, read = cell_names("import numpy as np\\ndef f(x):\\n    return np.exp(x) * scale")
 >>> sorted(defined), sorted(read)

@@ -15,8 +15,8 @@ they measure the machine.
 
 Usage::
 
-    python -m d2lmini.reproduce notebooks/08-lenet.ipynb
-    python -m d2lmini.reproduce notebooks/06-batch-norm.ipynb --framework pytorch --tolerance 0.005
+    python -m d2lmini.book.reproduce notebooks/08-lenet.ipynb
+    python -m d2lmini.book.reproduce notebooks/06-batch-norm.ipynb --framework pytorch --tolerance 0.005
 
 or ``make reproduce CHAPTER=08`` (a chapter's number or name stands for its notebook in
 ``notebooks/``: ``8``, ``08``, ``lenet``). The exit status is 1 when a difference exceeds the
@@ -32,7 +32,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .frameworks import FRAMEWORKS
+from ..frameworks import FRAMEWORKS
 
 # Same seed, same machine: identical. Another machine (other CPU kernels, another GPU, other
 # library versions) computes in another order and drifts apart over the epochs: a few
@@ -122,7 +122,7 @@ def chapter_budget(found):
     if len(budgets) > 1:
         raise ValueError("the chapter's runs were made with different budgets "
                          f"({', '.join(str(dict(b)) for b in budgets)}); re-run its cells "
-                         "by hand with python -m d2lmini.execute and each budget")
+                         "by hand with python -m d2lmini.book.execute and each budget")
     return dict(budgets.pop()) if budgets else {}
 
 
@@ -212,7 +212,7 @@ def rerun(path, framework=None, timeout=None, log=print):
 
     The folder holds a copy of the chapter's ``results/`` (which its cells read and write)
     and an empty ``checkpoints/``. ``framework`` runs only that framework's cells and the
-    shared ones (:func:`d2lmini.execute.execute_framework`); None runs them all.
+    shared ones (:func:`d2lmini.book.execute.execute_framework`); None runs them all.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -256,7 +256,7 @@ def budget_environment(budget):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m d2lmini.reproduce",
+    p = argparse.ArgumentParser(prog="python -m d2lmini.book.reproduce",
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("notebook", help="a chapter: its notebook, number or name, e.g. "
                                     "notebooks/08-lenet.ipynb, 08 or lenet")

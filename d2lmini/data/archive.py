@@ -14,11 +14,11 @@ target folder and a later member written *through* that link. :func:`safe_extrac
 
 :func:`read_member` makes the same checks and returns one file's bytes without writing
 anything, which also reads an archive nested inside another one (the movie reviews of
-:mod:`d2lmini.movie_reviews`).
+:mod:`d2lmini.data.movie_reviews`).
 
 Example
 -------
->>> from d2lmini.archive import safe_extract            # doctest: +SKIP
+>>> from d2lmini.data.archive import safe_extract            # doctest: +SKIP
 >>> safe_extract("cifar-10-binary.tar.gz", "data/cifar") # doctest: +SKIP
 PosixPath('data/cifar')
 """
@@ -83,7 +83,7 @@ def check_member(member, archive_name="archive"):
     >>> check_member(tarfile.TarInfo("../x"))  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     ...
-    d2lmini.archive.UnsafeArchiveError: refusing to extract archive: member '../x' ...
+    d2lmini.data.archive.UnsafeArchiveError: refusing to extract archive: member '../x' ...
     """
     name = member.name
     advice = (" The archive is corrupt or was tampered with: delete it and download it "

@@ -7,7 +7,7 @@ pickle is ever loaded: unpickling a downloaded file can run arbitrary code). It 
 each is a run of 10,000 records of 3,073 bytes: one label byte (0-9), then 1,024 red, 1,024
 green and 1,024 blue pixel bytes, each plane stored row by row.
 
-The files are searched for with :func:`d2lmini.datadir.find_dir`, in the same folders and
+The files are searched for with :func:`d2lmini.data.datadir.find_dir`, in the same folders and
 order as Fashion-MNIST's:
 
 1. ``$D2LMINI_DATA_DIR/cifar-10`` or ``$D2LMINI_DATA_DIR``: the six ``.bin`` files, a
@@ -18,7 +18,7 @@ order as Fashion-MNIST's:
    the address, e.g. for a local mirror).
 
 All six ``.bin`` files in some folder come before any archive. When nothing is found and the
-download fails, :class:`DataNotFoundError` (the one class of :mod:`d2lmini.datadir`, shared
+download fails, :class:`DataNotFoundError` (the one class of :mod:`d2lmini.data.datadir`, shared
 with Fashion-MNIST) says where it looked and what to do. A copy found but not used is named
 with the reason: a folder lacking batch files (in a warning when another copy is used), an
 archive with the wrong checksum, or an extracted folder that has lost files since; the
@@ -26,7 +26,7 @@ error's ``passed_over`` lists them, and :func:`loaders_or_substitute` prints the
 falls back to the stand-in.
 
 An archive, found or downloaded, is checked against the MD5 the official page publishes and
-then extracted with :func:`d2lmini.archive.safe_extract` (no absolute paths, ``..``, links or
+then extracted with :func:`d2lmini.data.archive.safe_extract` (no absolute paths, ``..``, links or
 device files) into the cache folder.
 """
 import functools
@@ -201,9 +201,9 @@ def locate(url=None, md5=MD5):
         the expected one (both are named), or an extraction that has lost batch files
         since. The message says why and what to do; its ``passed_over`` lists each copy
         found on this machine but not used, and why.
-    d2lmini.archive.ArchiveError
+    d2lmini.data.archive.ArchiveError
         An archive was found or downloaded, and its checksum matched (or was not checked),
-        but it is unsafe (:class:`~d2lmini.archive.UnsafeArchiveError`, naming the member)
+        but it is unsafe (:class:`~d2lmini.data.archive.UnsafeArchiveError`, naming the member)
         or corrupt. A downloaded archive that fails these checks is deleted.
     """
     passed = []
@@ -311,7 +311,7 @@ def loaders(loader_cls, batch_size, resize=None, augment=False):
 
     The framework-free body of the backends' ``load_data_cifar10``: check the arguments,
     load the arrays (:func:`load_arrays`, which may raise :class:`DataNotFoundError`), and
-    wrap them with :func:`d2lmini.loading.build_loaders`.
+    wrap them with :func:`d2lmini.data.loading.build_loaders`.
 
     Parameters
     ----------
@@ -342,7 +342,7 @@ def loaders_or_substitute(loader_cls, batch_size, resize=None, augment=False):
     :data:`SUBSTITUTE`. Only :class:`DataNotFoundError` leads to the stand-in: a
     ``D2LMINI_DATA_DIR`` that is not a folder (:class:`FileNotFoundError`), or an archive
     whose checksum matched but that is unsafe or incomplete
-    (:class:`d2lmini.archive.ArchiveError`), still raises.
+    (:class:`d2lmini.data.archive.ArchiveError`), still raises.
     """
     _check(batch_size, resize)
     try:

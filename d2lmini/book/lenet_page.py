@@ -9,7 +9,7 @@ the weights of chapter 8's PyTorch run:
   ``state_dict``, in ``notebooks/results/lenet-pytorch-weights.pt``; a quick-mode run, a
   smoke test, writes nothing), and in the book's own checkout rewrites the site's data file
   at once, so a re-run of the chapter refreshes the figure;
-* ``python -m d2lmini.lenet_page`` rewrites it from the saved weights alone.
+* ``python -m d2lmini.book.lenet_page`` rewrites it from the saved weights alone.
 
 The data file holds the 61,706 parameters as little-endian float32 (base64: float16 would
 move the logits by more than the 1e-4 that ``tests/test_lenet_page.py`` allows), and
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config
+from .. import config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WEIGHTS = ROOT / "notebooks" / "results" / "lenet-pytorch-weights.pt"
 STATIC = ROOT / "book" / "_static"
 DATA = STATIC / "lenet-data.js"
@@ -44,7 +44,7 @@ LAYERS = (("0.weight", (6, 1, 5, 5)), ("0.bias", (6,)),
           ("9.weight", (84, 120)), ("9.bias", (84,)),
           ("11.weight", (10, 84)), ("11.bias", (10,)))
 HEADER = ("/* Chapter 8's trained LeNet and Fashion-MNIST test images for the figure of "
-          "lenet-page.js.\n   Written by `python -m d2lmini.lenet_page` from {weights} "
+          "lenet-page.js.\n   Written by `python -m d2lmini.book.lenet_page` from {weights} "
           "(do not edit). */\n")
 
 __all__ = ["save_weights", "write_page_data", "read_page_data", "pick_images", "sha256"]
@@ -64,7 +64,7 @@ def save_weights(net, path="results/lenet-pytorch-weights.pt", refresh_site=True
     book's checkout, rewrite the site's data file from it (``refresh_site``). Returns the path,
     or ``None`` in quick mode, which writes nothing (a smoke test is not a result)."""
     import torch
-    from .files import atomic_write
+    from ..files import atomic_write
     if config.quick_mode():
         print(f"quick mode: not writing {path}")
         return None
@@ -106,7 +106,7 @@ def _logits(state, images):
     """The PyTorch model's logits for uint8 images (n, 28, 28), as the chapter's loader feeds
     them (float32 in [0, 1])."""
     import torch
-    from .backend_torch.models import lenet
+    from ..backend_torch.models import lenet
     net = lenet()
     net.load_state_dict(state)
     net.eval()
@@ -119,8 +119,8 @@ def write_page_data(weights=WEIGHTS, out=DATA, record=RECORD, per_class=PER_CLAS
                     seed=SEED):
     """Write the site's data file from ``weights`` (a saved ``state_dict``) and record its
     SHA-256 in ``record``; return the record."""
-    from . import fashion_mnist
-    from .files import atomic_write_text
+    from ..data import fashion_mnist
+    from ..files import atomic_write_text
     state = _load_state(weights)
     flat = np.concatenate([state[name].numpy().astype("<f4").ravel() for name, _ in LAYERS])
     _, _, test_images, test_labels = fashion_mnist.load_arrays()
@@ -171,7 +171,7 @@ def read_page_data(path=DATA):
 def main(argv=None):
     import argparse
     parser = argparse.ArgumentParser(
-        prog="python -m d2lmini.lenet_page",
+        prog="python -m d2lmini.book.lenet_page",
         description="Write the book site's LeNet data (book/_static/lenet-data.js) from "
                     "chapter 8's saved weights, and record its SHA-256.")
     parser.add_argument("--weights", default=str(WEIGHTS),

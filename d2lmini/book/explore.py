@@ -2,10 +2,10 @@
 
 :func:`show` displays one, as the last expression of a cell::
 
-    from d2lmini import explore
+    from d2lmini.book import explore
     explore.show("padding", n=7, k=3, s=2)
 
-The figure is plain JavaScript (``d2lmini/explore.js``, carried inline by the output,
+The figure is plain JavaScript (``d2lmini/book/explore.js``, carried inline by the output,
 compressed), since neither PyTorch nor TensorFlow runs in a browser. It computes with the formulas of
 :mod:`d2lmini.arithmetic` and the chapters' rules for cross-correlation and pooling;
 ``tests/test_explore.py`` checks it against both, and against real layers, in Chromium. It
@@ -29,7 +29,7 @@ The figures and their options (all optional):
 ``"lenet"``
     ``image``: which of the shipped test images is shown first (from 0). Chapter 8's trained
     LeNet, run in the page. Its weights and images (about half a megabyte) ship with the
-    book's site once, in ``_static/lenet-data.js`` (see :mod:`d2lmini.lenet_page`), and the
+    book's site once, in ``_static/lenet-data.js`` (see :mod:`d2lmini.book.lenet_page`), and the
     site adds its script (``_static/lenet-page.js``) to the page that shows it: the output
     itself carries neither, so it stays small in the notebook, its downloads and its page.
     In a notebook front end it is the line saying where the figure runs.
@@ -142,7 +142,7 @@ def script():
 # site's pages drop these copies and load the plain script once, from _static/explore.js
 # (book/_ext/cnnbook.py finds them by LOADER_MARK). Where the loader cannot run, the
 # figure's text says what it shows.
-LOADER_MARK = "/* cnnbook-explore: d2lmini/explore.js, gzip + base64 */"
+LOADER_MARK = "/* cnnbook-explore: d2lmini/book/explore.js, gzip + base64 */"
 _LOADER = """(function (data, version) {
 var x = window.CNNExplore;
 if (x && x.version >= version) { x.mountAll(); return; }
@@ -232,14 +232,14 @@ def show(name, **options):
 def refresh(path):
     """Bring the figures' script in notebook ``path`` up to date without running it.
 
-    A committed output carries the script of ``d2lmini/explore.js`` as it was when the cell
+    A committed output carries the script of ``d2lmini/book/explore.js`` as it was when the cell
     ran; after the script changes, this rewrites each figure output's script (its options,
     which come from the run, stay). An output whose packed script unpacks to the current one
     is left alone, whatever compressor packed it. Returns the number of outputs changed; the file is
     rewritten (atomically, in Jupyter's own format: needs ``nbformat``) only when one did.
     """
     import nbformat
-    from .files import atomic_write_text
+    from ..files import atomic_write_text
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     current, fresh_script = script(), packed()
@@ -249,7 +249,7 @@ def refresh(path):
             html_text = out.get("data", {}).get("text/html", "")
             if 'class="cnnbook-explore"' not in html_text or _SCRIPT_START not in html_text:
                 continue
-            if unpacked(html_text) == current:
+            if unpacked(html_text) == current and LOADER_MARK in html_text:
                 continue
             fresh = html_text.split(_SCRIPT_START, 1)[0] + fresh_script
             if fresh != html_text:
@@ -263,9 +263,9 @@ def refresh(path):
 def main(argv=None):
     import argparse
     parser = argparse.ArgumentParser(
-        prog="python -m d2lmini.explore",
+        prog="python -m d2lmini.book.explore",
         description="Bring the interactive figures' script in notebooks up to date "
-                    "(after editing d2lmini/explore.js), without running them.")
+                    "(after editing d2lmini/book/explore.js), without running them.")
     parser.add_argument("notebooks", nargs="+", help="notebooks (.ipynb)")
     args = parser.parse_args(argv)
     for name in args.notebooks:

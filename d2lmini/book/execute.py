@@ -7,8 +7,8 @@ has only one of the two frameworks (a GPU server with PyTorch, say). This comman
 shared cells and the chosen framework's cells, in order, in one kernel, and leaves the
 other framework's cells, with their committed outputs, untouched::
 
-    python -m d2lmini.execute --framework pytorch notebooks/09-alexnet.ipynb
-    D2LMINI_MAX_EPOCHS=1 python -m d2lmini.execute --framework tensorflow notebooks/13-resnet.ipynb
+    python -m d2lmini.book.execute --framework pytorch notebooks/09-alexnet.ipynb
+    D2LMINI_MAX_EPOCHS=1 python -m d2lmini.book.execute --framework tensorflow notebooks/13-resnet.ipynb
 
 The notebook is rewritten only when every executed cell succeeded (atomically: a failed or
 interrupted run leaves the file as it was). Run ``jupytext --sync`` on it afterwards to
@@ -23,9 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import files
+from .. import files
 from .export import BOTH, cell_framework
-from .frameworks import FRAMEWORKS
+from ..frameworks import FRAMEWORKS
 
 __all__ = ["execute_framework", "strip_startup_logs"]
 
@@ -126,7 +126,7 @@ def missing_jupyter():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m d2lmini.execute", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m d2lmini.book.execute", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="+", help="notebooks (.ipynb) to execute")
     parser.add_argument("--framework", choices=FRAMEWORKS)

@@ -17,7 +17,7 @@ Every question has an ``explain``: the reasoning, shown once the answer is right
 In a notebook, :func:`show` displays a question and :func:`check` says whether an answer is
 right and why. On the book's site the same :func:`show` output becomes a small form
 (``book/_static/selfcheck.js``), which checks answers the way :func:`check` does.
-``python -m d2lmini.selfcheck notebooks/NN-name.ipynb`` writes the outputs of a chapter's
+``python -m d2lmini.book.selfcheck notebooks/NN-name.ipynb`` writes the outputs of a chapter's
 self-check cells without running the chapter (:func:`render`).
 
 >>> check("02-alexnet-conv1", 55)
@@ -219,7 +219,7 @@ def render(path):
     Returns the number of cells whose output changed; the file is rewritten (atomically,
     in Jupyter's own format: needs ``nbformat``) only when one did."""
     import nbformat
-    from .files import atomic_write_text
+    from ..files import atomic_write_text
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     changed, count = 0, 0
@@ -244,9 +244,9 @@ def render(path):
 
 
 def main(argv=None):
-    """``python -m d2lmini.selfcheck NOTEBOOK...``: :func:`render` each notebook."""
+    """``python -m d2lmini.book.selfcheck NOTEBOOK...``: :func:`render` each notebook."""
     import argparse
-    parser = argparse.ArgumentParser(prog="python -m d2lmini.selfcheck",
+    parser = argparse.ArgumentParser(prog="python -m d2lmini.book.selfcheck",
                                      description=render.__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="+", help="notebooks (.ipynb)")
     args = parser.parse_args(argv)

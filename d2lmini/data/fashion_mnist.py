@@ -2,7 +2,7 @@
 
 Fashion-MNIST :cite:`xiao2017fashion` has 60,000 training and 10,000 test grayscale images
 of 28x28 pixels in 10 classes of clothing. The files are searched for in this order (see
-:mod:`d2lmini.datadir`): ``$D2LMINI_DATA_DIR``, the user's cache folder,
+:mod:`d2lmini.data.datadir`): ``$D2LMINI_DATA_DIR``, the user's cache folder,
 ``/usr/share/datasets/fashion-mnist`` (Debian package ``dataset-fashion-mnist``), and only
 then downloaded from the official source into the cache folder.
 """

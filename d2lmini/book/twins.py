@@ -171,7 +171,7 @@ def _torch_layers(net):
 
 def _keras_walk(layer):
     """Every layer inside ``layer``, in the order they were created (the TF backend's walk)."""
-    from .backend_tf.train import layers_in_order
+    from ..backend_tf.train import layers_in_order
     return layers_in_order(layer)
 
 
@@ -448,7 +448,7 @@ def match_batch_norm(torch_net, keras_net, input_shape):
 
 # --------------------------------------------------------------------------- checks
 def _ends_in_softmax(keras_net):
-    from .backend_tf.train import ends_in_softmax  # train_ch6's own rule
+    from ..backend_tf.train import ends_in_softmax  # train_ch6's own rule
     return ends_in_softmax(keras_net)
 
 
