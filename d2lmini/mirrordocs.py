@@ -564,7 +564,8 @@ def shared(name, framework, **values):
     The function must have no docstring of its own (one source for each)."""
     if framework not in VOCABULARY:
         raise ValueError(f"framework must be one of {', '.join(VOCABULARY)}, not {framework!r}")
-    words = {k: v for k, v in VOCABULARY[framework].items() if k in fields(name)}
+    needed = fields(name)
+    words = {k: v for k, v in VOCABULARY[framework].items() if k in needed}
     doc = fill(name, **{**words, **values})
 
     def decorate(fn):

@@ -161,13 +161,8 @@ def render(framework, found=None):
             parts.append(f"\n# ---- notebooks/{nb}.md\n")
             chapter = nb
         parts.append("\n" + _rename(text, framework, names) + "\n")
-    return "\n".join(parts).replace("\n\n\n\n", "\n\n\n")
-
-
-def _layout(text):
-    """Two blank lines between top-level definitions (PEP 8), whatever the cells had."""
-    out = re.sub(r"\n{3,}(?=(?:@|def |class |# ---- ))", "\n\n\n", text)
-    return re.sub(r"\n{4,}", "\n\n\n", out).rstrip("\n") + "\n"
+    # Two blank lines between top-level definitions (PEP 8), whatever the cells had.
+    return re.sub(r"\n{4,}", "\n\n\n", "\n".join(parts)).rstrip("\n") + "\n"
 
 
 def main(argv=None):
@@ -179,7 +174,7 @@ def main(argv=None):
     found = saved()
     stale = []
     for framework, path in TARGET.items():
-        text = _layout(render(framework, found))
+        text = render(framework, found)
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
         if args.check:

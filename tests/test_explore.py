@@ -16,7 +16,7 @@ import pytest
 
 from d2lmini import arithmetic
 from d2lmini.book import explore
-from test_site import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from test_site import page_from_disk
 
 pytestmark = pytest.mark.browser
 
@@ -95,7 +95,6 @@ def test_refresh_updates_an_old_script_and_keeps_the_options(tmp_path):
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    sync_api = require_chromium()
     figures = [explore.show("cross-correlation", X=np.array(CHAPTER1_X), K=CHAPTER1_K, b=1.0),
                explore.show("padding", n=7, k=3, p=1, s=2),
                explore.show("receptive-field"),
@@ -107,24 +106,11 @@ def page(tmp_path_factory):
                     "content='width=device-width, initial-scale=1'></head><body>"
                     f"<p>Text before.</p>{body}<p>Text after.</p></body></html>",
                     encoding="utf-8")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1000, "height": 900})
-        requests = []
-        context.on("request", lambda r: requests.append(r.url))
-        p = context.new_page()
-        errors = []
-        p.on("pageerror", lambda e: errors.append(str(e)))
-        p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        p.goto(path.as_uri(), wait_until="load")
+    with page_from_disk(path) as p:
         # Each output unpacks its script asynchronously (DecompressionStream).
         p.wait_for_function("() => document.querySelectorAll("
                             "'.cnnbook-explore[data-mounted=\"true\"]').length === 4")
-        p.errors, p.path = errors, path
         yield p
-        assert not errors, errors
-        assert all(u.startswith("file://") for u in requests), requests  # nothing external
-        browser.close()
 
 
 def js(page, expr, *args):

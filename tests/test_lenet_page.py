@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from d2lmini.book import explore, lenet_page
-from test_site import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from test_site import page_from_disk
 
 RECORD = json.loads(lenet_page.RECORD.read_text(encoding="utf-8"))
 RERUN = "run `python -m d2lmini.book.lenet_page` (chapter 8 does it when it saves its weights)"
@@ -114,7 +114,6 @@ def page(tmp_path_factory):
     """The figure as the site serves it (scripts in <head>), beside a figure of explore.js,
     which must leave it alone; a second figure output without the site's scripts shows the
     line saying where the figure runs."""
-    sync_api = require_chromium()
     path = tmp_path_factory.mktemp("lenet") / "lenet.html"
     head = "".join(f"<script src='{p.as_uri()}'></script>"
                    for p in (lenet_page.DATA, lenet_page.SCRIPT))
@@ -125,21 +124,8 @@ def page(tmp_path_factory):
         f"<section id='fig'>{explore.show('lenet')._repr_html_()}</section>"
         f"<p id='after'>Text after.</p>{explore.show('padding')._repr_html_()}</body></html>",
         encoding="utf-8")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1000, "height": 900})
-        requests = []
-        context.on("request", lambda r: requests.append(r.url))
-        p = context.new_page()
-        errors = []
-        p.on("pageerror", lambda e: errors.append(str(e)))
-        p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        p.goto(path.as_uri(), wait_until="load")
-        p.path = path
+    with page_from_disk(path) as p:
         yield p
-        assert not errors, errors
-        assert all(u.startswith("file://") for u in requests), requests  # nothing external
-        browser.close()
 
 
 def logits_shown(page):

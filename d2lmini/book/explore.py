@@ -160,8 +160,9 @@ _PACKED = re.compile(r'\}\)\("([A-Za-z0-9+/=]*)", \d+\);</script>$')
 
 def packed():
     """The ``<script>`` element a figure's output ends with: :func:`script`, packed."""
-    version = int(re.search(r"var VERSION = (\d+);", script()).group(1))
-    data = base64.b64encode(gzip.compress(script().encode("utf-8"), mtime=0)).decode("ascii")
+    text = script()
+    version = int(re.search(r"var VERSION = (\d+);", text).group(1))
+    data = base64.b64encode(gzip.compress(text.encode("utf-8"), mtime=0)).decode("ascii")
     return f"{_SCRIPT_START}{LOADER_MARK}\n{_LOADER % (data, version)}</script>"
 
 
